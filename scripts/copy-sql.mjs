@@ -1,0 +1,4 @@
+// `npm run build` compiles TypeScript to dist/; the modules' SQL migrations travel with it.
+import { cpSync } from 'node:fs';
+
+cpSync('src', 'dist', { recursive: true, filter: (src) => !/\.[a-z]+$/.test(src) || src.endsWith('.sql') });

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
+import {
+  ConfigError,
+  createDatabase,
+  createLogger,
+  loadConfig,
+  settingsTable,
+  startEmbeddedPostgres,
+  type Config,
+} from './kernel/index.js';
+import { ALL_MODULES } from './modules/index.js';
+import { buildEvently, migrateModules, VERSION } from './main.js';
+
+const USAGE = `Usage: evently <command> [options]
+
+Commands:
+  start       Run Evently (all modules and roles in one process unless told otherwise)
+  migrate     Apply pending database migrations of the selected modules and exit
+  settings    Print the table of settings (environment variables)
+
+Options (start, migrate):
+  --modules a,b    Modules to run: auth, events, bookings, analytics, notifications (EVENTLY_MODULES)
+  --roles a,b      Roles to play: http, worker, scheduler (EVENTLY_ROLES)
+  --port N         HTTP port (PORT)
+  --host H         Interface to listen on (HOST)
+  -h, --help       This text
+  -v, --version    Print the version`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      modules: { type: 'string' },
+      roles: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.version) return void console.log(VERSION), 0;
+  const command = positionals[0];
+  if (values.help || !command) return void console.log(USAGE), command || values.help ? 0 : 2;
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+
+  const overrides = { EVENTLY_MODULES: values.modules, EVENTLY_ROLES: values.roles, PORT: values.port, HOST: values.host };
+  switch (command) {
+    case 'start':
+      return start(loadConfig({ overrides }));
+    case 'migrate':
+      return migrate(loadConfig({ overrides }));
+    case 'settings':
+      console.log(settingsTable());
+      return 0;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function start(config: Config): Promise<number> {
+  const evently = await buildEvently(config);
+  const address = await evently.listen();
+  const log = evently.logger;
+  log.info({ modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' }, 'Evently started');
+  if (process.stdout.isTTY || config.env !== 'production') {
+    const base = address.replace('0.0.0.0', '127.0.0.1');
+    process.stderr.write(
+      `\n  Evently ${VERSION} is running (${config.allInOne ? 'all-in-one' : `modules: ${config.modules.join(', ')}`})\n` +
+        `    API      ${base}/api/v1\n    Docs     ${base}/docs\n    Health   ${base}/health/ready\n    Metrics  ${base}/metrics\n\n`,
+    );
+  }
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'fatal error, shutting down');
+    else log.info({ signal }, 'signal received, shutting down');
+    await evently.stop();
+  });
+  return -1; // keep running
+}
+
+async function migrate(config: Config): Promise<number> {
+  const logger = createLogger({ level: config.log.level, service: 'evently-migrate' });
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
+  const database = createDatabase({ url: config.database.url ?? embedded!.url, poolMax: 2, logger });
+  try {
+    await migrateModules(database, config.modules.map((m) => ALL_MODULES[m]), logger);
+    logger.info({ modules: config.modules }, 'migrations up to date');
+    return 0;
+  } finally {
+    await database.close();
+    await embedded?.stop();
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`evently: ${err.message}\n`);
+      process.exitCode = 78; // EX_CONFIG
+    } else if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`evently: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 64; // EX_USAGE
+    } else {
+      process.stderr.write(`evently: could not start: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+    // Pools or timers left by a half-built start must not keep the process alive.
+    setTimeout(() => process.exit(), 2_000).unref();
+  },
+);

@@ -1,0 +1,99 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Config } from './config/index.js';
+import type { Logger } from './logger.js';
+import { withTimeout } from './db/database.js';
+import type { DependencyCheck } from './http/health.routes.js';
+import { createMemoryBus, createRedisBus, type EventBus } from './messaging/index.js';
+import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.js';
+import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
+import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
+import { createMemoryLocks, createRedisLocks, type LockManager } from './lock/index.js';
+
+export interface Adapters {
+  kind: 'memory' | 'redis';
+  bus: EventBus;
+  jobs: JobQueue;
+  cache: Cache;
+  rateLimiter: RateLimiter;
+  locks: LockManager;
+  checks: DependencyCheck[];
+  close(): Promise<void>;
+}
+
+/**
+ * Redis when REDIS_URL is set, in-process otherwise (allowed only all-in-one: config refuses split
+ * mode without Redis). Both sets implement the same interfaces and pass the same contract tests.
+ */
+export async function createAdapters(config: Config, logger: Logger): Promise<Adapters> {
+  const retry = { attempts: config.jobs.attempts, baseDelayMs: config.jobs.baseDelayMs, maxDelayMs: config.jobs.maxDelayMs };
+  if (!config.redis.url) {
+    const log = logger.child({ component: 'adapters' });
+    log.info('no REDIS_URL: using in-process bus, job queue, cache, rate limiter and locks');
+    const bus = createMemoryBus({ logger });
+    const jobs = createMemoryQueue({ retry, logger });
+    const cache = createMemoryCache();
+    return {
+      kind: 'memory',
+      bus,
+      jobs,
+      cache,
+      rateLimiter: createMemoryRateLimiter(),
+      locks: createMemoryLocks(),
+      checks: [],
+      async close() {
+        await cache.close();
+      },
+    };
+  }
+
+  const url = config.redis.url;
+  const prefix = config.redis.prefix;
+  const created: Redis[] = [];
+  /** Blocking readers (streams, BullMQ) get their own connections and wait out outages. */
+  const connect = (): Redis => {
+    const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+    r.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+    created.push(r);
+    return r;
+  };
+  // The shared client fails fast while Redis is down (no offline queue): callers decide between
+  // failing open and failing closed instead of hanging.
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  try {
+    await withTimeout(redis.connect(), 10_000, `Redis at ${redactUrl(url)} did not answer`);
+  } catch (e) {
+    redis.disconnect();
+    throw e;
+  }
+  const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const bus = createRedisBus({ redis, connect, prefix, consumerName, logger, claimIdleMs: config.bus.claimIdleMs });
+  const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
+  const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
+  return {
+    kind: 'redis',
+    bus,
+    jobs,
+    cache,
+    rateLimiter: createRedisRateLimiter({ redis, prefix: `${prefix}rl:` }),
+    locks: createRedisLocks({ redis, prefix: `${prefix}lock:` }),
+    checks: [{ name: 'redis', check: (ms) => withTimeout(redis.ping().then(() => undefined), ms, 'redis did not answer') }],
+    async close() {
+      await cache.close();
+      await Promise.all(created.map((r) => r.quit().catch(() => r.disconnect())));
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

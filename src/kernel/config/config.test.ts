@@ -1,0 +1,107 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, ConfigError } from './index.js';
+
+const load = (env: Record<string, string>, envFile: string | false = false) => loadConfig({ env, envFile });
+
+describe('config', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'evently-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('defaults to all-in-one on port 3000 with embedded PostgreSQL and in-process adapters', () => {
+    const c = load({});
+    assert.equal(c.allInOne, true);
+    assert.equal(c.http.port, 3000);
+    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(c.roles, ['http', 'worker', 'scheduler']);
+    assert.equal(c.database.url, undefined);
+    assert.equal(c.redis.url, undefined);
+    assert.ok(path.isAbsolute(c.database.dataDir) && c.database.dataDir.endsWith('.evently'));
+  });
+
+  it('is frozen, nested objects included', () => {
+    const c = load({});
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.http) && Object.isFrozen(c.modules));
+    assert.throws(() => ((c.http as { port: number }).port = 1), TypeError);
+  });
+
+  it('names every bad setting and what is wrong with it', () => {
+    assert.throws(
+      () => load({ PORT: 'eighty', LOG_LEVEL: 'loud', EVENTLY_MODULES: 'auth,payments', REDIS_URL: 'http://x' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /PORT must be a whole number \(got "eighty"\)/);
+        assert.match(e.message, /LOG_LEVEL must be one of/);
+        assert.match(e.message, /EVENTLY_MODULES unknown value\(s\) payments/);
+        assert.match(e.message, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+        return true;
+      },
+    );
+  });
+
+  it('never echoes a secret value in an error', () => {
+    assert.throws(() => load({ DATABASE_URL: 'mysql://u:hunter2@h/db' }), (e: Error) => {
+      assert.match(e.message, /DATABASE_URL must be a postgres/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+  });
+
+  it('reads NAME_FILE secrets without the trailing newline, and refuses both forms at once', () => {
+    const file = path.join(dir, 'db-url');
+    writeFileSync(file, 'postgres://u:s3cret-Value@db:5432/evently\n');
+    assert.equal(load({ DATABASE_URL_FILE: file }).database.url, 'postgres://u:s3cret-Value@db:5432/evently');
+    assert.throws(() => load({ DATABASE_URL_FILE: file, DATABASE_URL: 'postgres://x@y/z' }), /either DATABASE_URL or DATABASE_URL_FILE/);
+    assert.throws(() => load({ DATABASE_URL_FILE: path.join(dir, 'missing') }), /cannot read DATABASE_URL_FILE \(ENOENT\)/);
+  });
+
+  it('reads .env with lower precedence than the environment', () => {
+    const file = path.join(dir, '.env');
+    writeFileSync(file, 'PORT=4100\nLOG_LEVEL=debug\n');
+    const c = load({ PORT: '4200' }, file);
+    assert.equal(c.http.port, 4200);
+    assert.equal(c.log.level, 'debug');
+  });
+
+  it('command-line overrides win over the environment', () => {
+    const c = loadConfig({ env: { PORT: '4200' }, envFile: false, overrides: { PORT: '4300' } });
+    assert.equal(c.http.port, 4300);
+  });
+
+  it('split mode takes the module port and refuses to start without Redis', () => {
+    assert.throws(() => load({ EVENTLY_MODULES: 'bookings' }), /REDIS_URL is required in split mode \(modules bookings\)/);
+    const c = load({ EVENTLY_MODULES: 'bookings', REDIS_URL: 'redis://127.0.0.1:6379' });
+    assert.equal(c.allInOne, false);
+    assert.equal(c.http.port, 35002);
+  });
+
+  it('rejects unknown roles', () => {
+    assert.throws(() => load({ EVENTLY_ROLES: 'http,cron' }), /EVENTLY_ROLES unknown value\(s\) cron/);
+  });
+
+  it('production refuses to start without real secrets', () => {
+    assert.throws(() => load({ NODE_ENV: 'production' }), (e: Error) => {
+      assert.match(e.message, /DATABASE_URL is required in production/);
+      assert.match(e.message, /REDIS_URL is required in production/);
+      return true;
+    });
+    assert.throws(
+      () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:password@db/evently', REDIS_URL: 'redis://redis:6379' }),
+      /DATABASE_URL holds a placeholder secret/,
+    );
+    const ok = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' });
+    assert.equal(ok.env, 'production');
+  });
+
+  it('parses TRUST_PROXY as a hop count or an address list', () => {
+    assert.equal(load({}).http.trustProxy, false);
+    assert.equal(load({ TRUST_PROXY: '2' }).http.trustProxy, 2);
+    assert.deepEqual(load({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
+  });
+});

@@ -1,0 +1,15 @@
+import { SETTINGS } from './schema.js';
+
+/** The README's settings table, generated so it cannot drift from the code (`evently settings`). */
+export function settingsTable(): string {
+  const rows = Object.entries(SETTINGS).map(([name, s]) => {
+    const d = s.defaultDoc ?? ('default' in s && s.default !== undefined ? formatDefault(s.default) : '—');
+    return `| \`${name}\` | ${d} | ${s.doc}${s.secret ? ' Secret: `_FILE` recommended.' : ''} |`;
+  });
+  return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+function formatDefault(v: unknown): string {
+  if (Array.isArray(v)) return v.length ? `\`${v.join(',')}\`` : '(empty)';
+  return v === '' ? '(empty)' : `\`${String(v)}\``;
+}

@@ -1,0 +1,57 @@
+import { bool, int, list, oneOf, optional, str, url } from './settings.js';
+
+export const MODULE_NAMES = ['auth', 'events', 'bookings', 'analytics', 'notifications'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+export const ROLE_NAMES = ['http', 'worker', 'scheduler'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Every setting Evently reads. README's settings table is generated from this (`evently settings`). */
+export const SETTINGS = {
+  NODE_ENV: oneOf(['development', 'production', 'test'] as const, {
+    default: 'development',
+    doc: 'Mode. `production` refuses to start without DATABASE_URL, REDIS_URL and real secrets.',
+  }),
+  HOST: str({ default: '127.0.0.1', doc: 'Interface to listen on (the Docker image sets 0.0.0.0).' }),
+  PORT: optional(int({ min: 0, max: 65535, defaultDoc: '3000 all-in-one; the module\'s port in split mode', doc: 'HTTP port.' })),
+  EVENTLY_MODULES: list({
+    allowed: MODULE_NAMES,
+    default: [...MODULE_NAMES],
+    doc: `Modules this process runs (comma list of ${MODULE_NAMES.join(', ')}). Fewer than all is split mode.`,
+  }),
+  EVENTLY_ROLES: list({
+    allowed: ROLE_NAMES,
+    default: [...ROLE_NAMES],
+    doc: 'Roles this process plays: `http` (routes), `worker` (event consumers, jobs), `scheduler` (timed sweeps).',
+  }),
+  DATABASE_URL: optional(url({
+    protocols: ['postgres:', 'postgresql:'],
+    secret: true,
+    defaultDoc: 'embedded PostgreSQL',
+    doc: 'PostgreSQL connection URL. Absent: a private PostgreSQL is started in EVENTLY_DATA_DIR.',
+  })),
+  DATABASE_POOL_MAX: int({ min: 1, max: 500, default: 20, doc: 'Connections per process in the PostgreSQL pool.' }),
+  EVENTLY_DATA_DIR: str({ default: './.evently', doc: 'Folder of the embedded PostgreSQL data (and other local state).' }),
+  EVENTLY_MIGRATE_ON_START: bool({ default: true, doc: 'Apply pending migrations at start (`evently migrate` does it on demand).' }),
+  REDIS_URL: optional(url({
+    protocols: ['redis:', 'rediss:'],
+    secret: true,
+    defaultDoc: 'in-process adapters',
+    doc: 'Redis URL (`rediss://` for TLS). Required in split mode; absent: in-process bus, queue, cache and limits.',
+  })),
+  REDIS_KEY_PREFIX: str({ default: 'evently:', pattern: /^[A-Za-z0-9:_-]{1,64}$/, doc: 'Prefix of every Redis key Evently writes.' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level (JSON lines on stdout).' }),
+  CORS_ORIGINS: list({ default: [], doc: 'Origins allowed to call the API from a browser (comma list, exact match). Empty: none.' }),
+  TRUST_PROXY: str({
+    default: '',
+    doc: 'Proxies trusted for `X-Forwarded-For`: comma list of IPs/CIDRs, or a hop count. Empty: the socket address is the client.',
+  }),
+  BODY_LIMIT_BYTES: int({ min: 1024, max: 10 * 1024 * 1024, default: 1024 * 1024, doc: 'Largest request body accepted (413 above).' }),
+  EVENTLY_DOCS: bool({ default: true, doc: 'Serve the OpenAPI document at /docs/json and the UI at /docs.' }),
+  SHUTDOWN_TIMEOUT_MS: int({ min: 100, default: 10_000, doc: 'How long a graceful shutdown may drain before the process exits anyway.' }),
+  READINESS_TIMEOUT_MS: int({ min: 50, default: 1_500, doc: 'Time limit of each dependency check in /health/ready.' }),
+  OUTBOX_POLL_MS: int({ min: 10, default: 1_000, doc: 'Outbox relay safety-net poll interval (new events wake it at once).' }),
+  BUS_CLAIM_IDLE_MS: int({ min: 100, default: 30_000, doc: 'An event read but not acknowledged for this long is redelivered to another consumer.' }),
+  JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
+  JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),
+  JOB_BACKOFF_MAX_MS: int({ min: 1, default: 300_000, doc: 'Longest retry delay of a job.' }),
+} as const;

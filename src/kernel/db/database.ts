@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import type { Logger } from '../logger.js';
+
+export type Db = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- modules type their own tables
+export type Tx = Transaction<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Repositories take either the pool-backed Db or a transaction. */
+export type Executor = Db | Tx;
+
+export interface Database {
+  db: Db;
+  pool: pg.Pool;
+  /** SELECT 1 within `timeoutMs`; throws when the database does not answer. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// bigint counters and sequence numbers stay below 2^53, so a JS number is exact and easier to use;
+// numeric is left as a string so money never becomes a float.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => (v === null ? null : Number(v)));
+
+export function createDatabase(options: { url: string; poolMax: number; logger: Logger; applicationName?: string }): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    application_name: options.applicationName ?? 'evently',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // Without this listener an idle connection killed by a PostgreSQL restart crashes the process;
+  // the pool drops the client and opens a new one on the next query.
+  pool.on('error', (err) => options.logger.warn({ err: err.message }, 'idle database connection lost'));
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    db,
+    pool,
+    async ping(timeoutMs) {
+      await withTimeout(sql`select 1`.execute(db), timeoutMs, 'database did not answer');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Creates a database if missing (used by tests and by the embedded start). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,55 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import type { Logger } from '../logger.js';
+import type { Db } from './database.js';
+import { platformMigrationSql } from './platform.sql.js';
+
+/**
+ * Plain-SQL migrations, one folder per module, applied in file-name order (`001_init.sql`, ...).
+ * Kysely's Migrator keeps the record in `<schema>.migrations` and takes a PostgreSQL advisory lock,
+ * so replicas starting together apply each migration once.
+ */
+export async function migrateSchema(options: { db: Db; schema: string; dir: string | null; logger: Logger }): Promise<string[]> {
+  const migrator = new Migrator({
+    db: options.db,
+    provider: new SqlFolderProvider(options.schema, options.dir),
+    migrationTableSchema: options.schema,
+    migrationTableName: 'migrations',
+    migrationLockTableName: 'migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length) options.logger.info({ schema: options.schema, applied }, 'migrations applied');
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`migration ${failed ?? '?'} of schema ${options.schema} failed: ${(error as Error).message}`, { cause: error });
+  }
+  return applied;
+}
+
+class SqlFolderProvider implements MigrationProvider {
+  constructor(
+    private readonly schema: string,
+    private readonly dir: string | null,
+  ) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {
+      '000_platform_outbox_inbox': sqlMigration(platformMigrationSql(this.schema)),
+    };
+    if (!this.dir) return migrations;
+    const files = (await readdir(this.dir)).filter((f) => f.endsWith('.sql')).sort();
+    for (const file of files) {
+      const text = await readFile(path.join(this.dir, file), 'utf8');
+      migrations[file.replace(/\.sql$/, '')] = sqlMigration(text);
+    }
+    return migrations;
+  }
+}
+
+function sqlMigration(text: string): Migration {
+  // The Migrator runs each migration inside its transaction; sql.raw sends the file as one
+  // multi-statement query (simple protocol), which PostgreSQL accepts.
+  return { up: async (db) => void (await sql.raw(text).execute(db)) };
+}

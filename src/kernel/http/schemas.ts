@@ -1,0 +1,25 @@
+import { Type, type TSchema, type TObject, type TProperties } from 'typebox';
+
+/** Request bodies and queries reject unknown fields (SPEC §8). */
+export function StrictObject<P extends TProperties>(properties: P, options: Record<string, unknown> = {}): TObject<P> {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+export const ErrorEnvelopeSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED' }),
+      message: Type.String(),
+      request_id: Type.String(),
+      details: Type.Optional(
+        Type.Array(Type.Object({ field: Type.Optional(Type.String()), message: Type.String() }, { additionalProperties: true })),
+      ),
+    }),
+  },
+  { $id: 'ErrorEnvelope', title: 'ErrorEnvelope' },
+);
+
+/** Standard error responses to merge into a route's `response` schema. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorEnvelope')]));
+}

@@ -1,0 +1,109 @@
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import { enterContext } from '../context.js';
+import { newId } from '../ids.js';
+import { installErrorHandling } from './errors.plugin.js';
+import { installMetrics } from './metrics.js';
+import { healthRoutes, type DependencyCheck, type ServiceInfo } from './health.routes.js';
+import { ErrorEnvelopeSchema } from './schemas.js';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface ServerOptions {
+  logger: Logger;
+  bodyLimit: number;
+  corsOrigins: readonly string[];
+  trustProxy: boolean | number | string[];
+  docs: boolean;
+  info: ServiceInfo;
+  checks: DependencyCheck[];
+  readinessTimeoutMs: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * The one way to build an HTTP server: TypeBox validation with unknown fields rejected, the error
+ * envelope, request ids in every log line, security headers, CORS allow-list, metrics, OpenAPI and
+ * the platform endpoints. Modules add their routes as plugins before `ready()`.
+ */
+export async function createServer(o: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    bodyLimit: o.bodyLimit,
+    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
+    trustProxy: o.trustProxy as boolean | string[],
+    requestIdLogLabel: 'request_id',
+    // An upstream id is kept when it looks like one, so a request can be followed across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: {
+        // Reject unknown fields instead of silently dropping them (Fastify's default strips them).
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    enterContext({ requestId: request.id });
+    void reply.header('x-request-id', request.id);
+  });
+
+  // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandling(app);
+  app.addSchema(ErrorEnvelopeSchema);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  const allowed = new Set(o.corsOrigins);
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+    maxAge: 600,
+  });
+
+  if (o.docs) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Evently API', version: o.info.version, description: 'Event management and ticketing.' },
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+      refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false });
+  }
+
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: o.info.name });
+  installMetrics(app, registry);
+  await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
+  return app;
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { makeEvent, memoryHarness, recorder, redisHarness, sleep, waitFor, type BusHarness } from './bus.testkit.js';
+import type { DomainEvent } from './types.js';
+
+const sortedIds = (events: DomainEvent[]): string[] => events.map((e) => e.id).sort();
+
+/** The same cases run against every implementation: both must give these guarantees. */
+function contract(makeHarness: () => BusHarness): void {
+  let h: BusHarness;
+  beforeEach(() => {
+    h = makeHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('delivers every matching event exactly once to every group', async () => {
+    const bus = h.bus();
+    const audit = recorder();
+    const mailer = recorder();
+    bus.subscribe({ group: 'audit', topics: ['auth.*'], handler: audit.handler });
+    bus.subscribe({ group: 'mailer', topics: ['auth.user.registered', 'events.event.created'], handler: mailer.handler });
+    await bus.start();
+
+    const events = [
+      makeEvent('auth.user.registered', { email: 'a@example.test' }),
+      makeEvent('events.event.created', { title: 'Gig' }),
+      makeEvent('auth.session.revoked'),
+      makeEvent('bookings.booking.created'),
+      makeEvent('auth.user.registered', { email: 'b@example.test' }),
+      makeEvent('events.event.deleted'),
+      makeEvent('auth.user.deleted'),
+    ];
+    await bus.publish(events.slice(0, 4));
+    await bus.publish(events.slice(4));
+
+    const forAudit = events.filter((e) => e.type.startsWith('auth.'));
+    const forMailer = events.filter((e) => e.type === 'auth.user.registered' || e.type === 'events.event.created');
+    await waitFor(() => audit.seen.length >= forAudit.length && mailer.seen.length >= forMailer.length, 'both groups');
+    await sleep(h.settleMs);
+
+    // One producing module, one consumer: publish order is kept.
+    assert.deepEqual(audit.ids(), forAudit.map((e) => e.id));
+    assert.deepEqual(sortedIds(mailer.seen), sortedIds(forMailer));
+    assert.deepEqual(audit.seen[0], events[0], 'the event arrives intact');
+  });
+
+  it('lets replicas of one group share the events, together handling each exactly once', async () => {
+    const a = recorder(5);
+    const b = recorder(5);
+    const busA = h.bus('replica-a', { batchSize: 1 });
+    const busB = h.bus('replica-b', { batchSize: 1 });
+    busA.subscribe({ group: 'bookings', topics: ['events.*'], handler: a.handler });
+    busB.subscribe({ group: 'bookings', topics: ['events.*'], handler: b.handler });
+    await busA.start();
+    await busB.start();
+
+    const events = Array.from({ length: 20 }, (_, i) => makeEvent('events.event.updated', { i }));
+    await busA.publish(events);
+    await waitFor(() => a.seen.length + b.seen.length >= events.length, 'all events handled by the replicas');
+    await sleep(h.settleMs);
+
+    assert.deepEqual(sortedIds([...a.seen, ...b.seen]), sortedIds(events));
+    assert.ok(a.seen.length > 0 && b.seen.length > 0, `both replicas work (a=${a.seen.length}, b=${b.seen.length})`);
+  });
+
+  it('delivers an event again after its handler threw, and logs the failure with its correlation id', async () => {
+    const bus = h.bus();
+    const flaky = makeEvent('bookings.booking.confirmed', { n: 2 }, 'req-flaky');
+    const events = [makeEvent('bookings.booking.confirmed', { n: 1 }), flaky, makeEvent('bookings.booking.confirmed', { n: 3 })];
+    const attempts = new Map<string, number>();
+    const handled: DomainEvent[] = [];
+    bus.subscribe({
+      group: 'analytics',
+      topics: ['bookings.booking.confirmed'],
+      handler: async (event) => {
+        const attempt = (attempts.get(event.id) ?? 0) + 1;
+        attempts.set(event.id, attempt);
+        if (event.id === flaky.id && attempt === 1) throw new Error('transient failure');
+        handled.push(event);
+      },
+    });
+    await bus.start();
+    await bus.publish(events);
+
+    await waitFor(() => handled.length >= events.length, 'every event handled');
+    await sleep(h.settleMs);
+    assert.deepEqual(sortedIds(handled), sortedIds(events));
+    assert.equal(attempts.get(flaky.id), 2);
+    for (const e of events) if (e !== flaky) assert.equal(attempts.get(e.id), 1);
+    const warning = h.logs.find((l) => l.level === 40 && l.eventId === flaky.id);
+    assert.ok(warning, 'the handler failure is logged as a warning');
+    assert.equal(warning.eventType, flaky.type);
+    assert.equal(warning.correlationId, 'req-flaky');
+  });
+
+  it('does not deliver event types outside the topics', async () => {
+    const bus = h.bus();
+    const notifications = recorder();
+    bus.subscribe({ group: 'notifications', topics: ['bookings.booking.confirmed', 'auth.user.*'], handler: notifications.handler });
+    await bus.start();
+
+    const wanted = [makeEvent('auth.user.verified'), makeEvent('bookings.booking.confirmed')];
+    await bus.publish([
+      makeEvent('bookings.booking.created'),
+      makeEvent('auth.session.revoked'),
+      makeEvent('events.event.created'),
+      makeEvent('bookings.waitlist.joined'),
+      wanted[0]!,
+      makeEvent('auth.otp.requested'),
+      wanted[1]!,
+      makeEvent('bookings.booking.cancelled'),
+    ]);
+    await waitFor(() => notifications.seen.length >= wanted.length, 'the matching events');
+    await sleep(h.settleMs);
+    assert.deepEqual(sortedIds(notifications.seen), sortedIds(wanted));
+  });
+
+  it('rejects subscriptions it could not route, and groups reused with other topics', async () => {
+    const bus = h.bus();
+    const { handler } = recorder();
+    assert.throws(() => bus.subscribe({ group: 'x', topics: ['*'], handler }), /invalid topic/);
+    assert.throws(() => bus.subscribe({ group: 'x', topics: ['auth'], handler }), /invalid topic/);
+    assert.throws(() => bus.subscribe({ group: 'x', topics: [], handler }), /no topics/);
+    bus.subscribe({ group: 'x', topics: ['auth.*'], handler });
+    assert.throws(() => bus.subscribe({ group: 'x', topics: ['events.*'], handler }), /other topics/);
+    await bus.start();
+    assert.throws(() => bus.subscribe({ group: 'y', topics: ['auth.*'], handler }), /before start/);
+  });
+}
+
+describe('memory bus contract', () => {
+  contract(memoryHarness);
+});
+
+describe('redis bus contract', { skip: skipWithoutRedis() }, () => {
+  const suitePrefix = uniquePrefix('bus-contract');
+  let admin: Redis;
+  let caseNo = 0;
+  before(() => {
+    admin = newRedis();
+  });
+  after(async () => {
+    await cleanupRedis(admin, suitePrefix);
+    await admin.quit();
+  });
+  // A prefix per case: groups start at the beginning of their streams and would see earlier cases' events.
+  contract(() => redisHarness(`${suitePrefix}${++caseNo}:`));
+});

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { busDeadKey, busStreamKey } from './bus.redis.js';
+import { deferred, makeEvent, recorder, redisHarness, sleep, waitFor, type RedisDefaults, type RedisHarness } from './bus.testkit.js';
+import type { DomainEvent } from './types.js';
+
+describe('redis bus', { skip: skipWithoutRedis() }, () => {
+  const suitePrefix = uniquePrefix('bus-redis');
+  let admin: Redis;
+  let caseNo = 0;
+  let h: RedisHarness | undefined;
+  const release: (() => void)[] = [];
+
+  /** A fresh prefix per case: groups read their streams from the start. */
+  function harness(defaults: RedisDefaults = {}): RedisHarness {
+    h = redisHarness(`${suitePrefix}${++caseNo}:`, defaults);
+    return h;
+  }
+
+  async function pendingCount(key: string, group: string): Promise<number> {
+    const [count] = (await admin.xpending(key, group)) as [number];
+    return Number(count);
+  }
+
+  before(() => {
+    admin = newRedis();
+  });
+  afterEach(async () => {
+    // Handlers parked by "crashed" consumers must return before their bus can stop.
+    release.splice(0).forEach((r) => r());
+    await h?.close();
+    h = undefined;
+  });
+  after(async () => {
+    await cleanupRedis(admin, suitePrefix);
+    await admin.quit();
+  });
+
+  it('delivers what was published while the group was down once it is back, and nothing twice', async () => {
+    const h = harness();
+    const publisher = h.bus('publisher');
+    const first = recorder();
+    const busBefore = h.bus('analytics-1');
+    busBefore.subscribe({ group: 'analytics', topics: ['bookings.*'], handler: first.handler });
+    await busBefore.start();
+    const e1 = makeEvent('bookings.booking.created');
+    await publisher.publish([e1]);
+    await waitFor(() => first.seen.length === 1, 'the first event');
+    await busBefore.stop();
+
+    const missed = [makeEvent('bookings.booking.confirmed'), makeEvent('bookings.booking.cancelled')];
+    await publisher.publish(missed);
+    const second = recorder();
+    const busAfter = h.bus('analytics-1');
+    busAfter.subscribe({ group: 'analytics', topics: ['bookings.*'], handler: second.handler });
+    // A group that did not exist when the events were published still gets everything retained.
+    const late = recorder();
+    busAfter.subscribe({ group: 'late-joiner', topics: ['bookings.*'], handler: late.handler });
+    await busAfter.start();
+
+    await waitFor(() => second.seen.length >= 2 && late.seen.length >= 3, 'catch-up');
+    await sleep(h.settleMs);
+    assert.deepEqual(second.ids(), missed.map((e) => e.id));
+    assert.deepEqual(late.ids(), [e1, ...missed].map((e) => e.id));
+  });
+
+  it('hands the entries of a consumer that died mid-handler to another consumer (XAUTOCLAIM)', async () => {
+    const h = harness({ claimIdleMs: 200 });
+    const gate = deferred();
+    release.push(gate.resolve);
+    const dying: DomainEvent[] = [];
+    const busA = h.bus('a');
+    busA.subscribe({ group: 'notifications', topics: ['auth.*'], handler: async (e) => {
+        dying.push(e);
+        await gate.promise; // never returns before the "crash"
+      },
+    });
+    await busA.start();
+    const event = makeEvent('auth.user.registered');
+    await busA.publish([event]);
+    await waitFor(() => dying.length === 1, 'consumer a to take the event');
+    h.crash('a');
+
+    const survivor = recorder();
+    const busB = h.bus('b');
+    busB.subscribe({ group: 'notifications', topics: ['auth.*'], handler: survivor.handler });
+    await busB.start();
+    await waitFor(() => survivor.seen.length === 1, 'consumer b to claim the event');
+    assert.equal(survivor.seen[0]!.id, event.id);
+    await waitFor(async () => (await pendingCount(busStreamKey(h.prefix, 'auth'), 'notifications')) === 0, 'the ack');
+  });
+
+  it('re-reads its own unacknowledged entries at once when restarted under the same name', async () => {
+    // A claim threshold far beyond the test's wait: only the own-pending re-read can deliver in time.
+    const h = harness({ claimIdleMs: 60_000 });
+    const gate = deferred();
+    release.push(gate.resolve);
+    const dying: DomainEvent[] = [];
+    const busA = h.bus('worker-1');
+    busA.subscribe({ group: 'events', topics: ['bookings.*'], handler: async (e) => {
+        dying.push(e);
+        await gate.promise; // never returns before the "crash"
+      },
+    });
+    await busA.start();
+    const event = makeEvent('bookings.availability.changed');
+    await busA.publish([event]);
+    await waitFor(() => dying.length === 1, 'the first run to take the event');
+    h.crash('worker-1');
+
+    const restarted = recorder();
+    const busA2 = h.bus('worker-1');
+    busA2.subscribe({ group: 'events', topics: ['bookings.*'], handler: restarted.handler });
+    await busA2.start();
+    await waitFor(() => restarted.seen.length === 1, 'the restarted consumer to redeliver', 5_000);
+    assert.equal(restarted.seen[0]!.id, event.id);
+  });
+
+  it('moves a poison event to the dead stream after maxDeliveries and acknowledges it', async () => {
+    const h = harness({ claimIdleMs: 100, maxDeliveries: 3 });
+    const calls: string[] = [];
+    const bus = h.bus('c1');
+    bus.subscribe({
+      group: 'analytics',
+      topics: ['events.*'],
+      handler: async (e) => {
+        calls.push(e.id);
+        throw new Error('cannot parse payload');
+      },
+    });
+    await bus.start();
+    const poison = makeEvent('events.event.created', { broken: true }, 'req-poison');
+    await bus.publish([poison]);
+
+    const deadKey = busDeadKey(h.prefix, 'analytics');
+    await waitFor(async () => (await admin.xlen(deadKey)) === 1, 'the dead letter');
+    await sleep(h.settleMs);
+    assert.equal(calls.length, 3, 'the handler ran maxDeliveries times');
+    assert.equal(await admin.xlen(deadKey), 1);
+    const [[, flat]] = (await admin.xrange(deadKey, '-', '+')) as [[string, string[]]];
+    const fields = Object.fromEntries(flat.map((v, i) => [v, flat[i + 1]]).filter((_, i) => i % 2 === 0));
+    assert.equal(fields.error, 'cannot parse payload');
+    assert.equal(fields.deliveries, '3');
+    assert.equal(fields.group, 'analytics');
+    assert.deepEqual(JSON.parse(fields.event!), poison);
+    assert.equal(await pendingCount(busStreamKey(h.prefix, 'events'), 'analytics'), 0);
+    const logged = h.logs.find((l) => l.level === 50 && l.eventId === poison.id);
+    assert.equal(logged?.correlationId, 'req-poison');
+  });
+
+  it('acknowledges the entries its topics do not want instead of leaving them pending', async () => {
+    const h = harness();
+    const seen = recorder();
+    const bus = h.bus('n1');
+    bus.subscribe({ group: 'notifications', topics: ['bookings.booking.confirmed'], handler: seen.handler });
+    await bus.start();
+    const wanted = makeEvent('bookings.booking.confirmed');
+    await bus.publish([makeEvent('bookings.booking.created'), makeEvent('bookings.waitlist.joined'), wanted]);
+    await waitFor(() => seen.seen.length === 1, 'the wanted event');
+    await waitFor(async () => (await pendingCount(busStreamKey(h.prefix, 'bookings'), 'notifications')) === 0, 'acks');
+    assert.deepEqual(seen.ids(), [wanted.id]);
+  });
+
+  it('resumes after losing its connection and its stream (a Redis restart without persistence)', async () => {
+    const h = harness();
+    const seen = recorder();
+    const bus = h.bus('r1');
+    bus.subscribe({ group: 'audit', topics: ['auth.*'], handler: seen.handler });
+    await bus.start();
+    const before = makeEvent('auth.user.registered');
+    await bus.publish([before]);
+    await waitFor(() => seen.seen.length === 1, 'the first event');
+
+    await admin.del(busStreamKey(h.prefix, 'auth'));
+    for (const conn of h.connectionsOf('r1')) await admin.client('KILL', 'ID', String(await conn.client('ID')));
+    const afterRestart = makeEvent('auth.user.updated');
+    await bus.publish([afterRestart]);
+    await waitFor(() => seen.seen.length === 2, 'the event published after the restart');
+    assert.deepEqual(seen.ids(), [before.id, afterRestart.id]);
+  });
+
+  it('stops without waiting out a long blocking read, after the handler in flight returns', async () => {
+    const h = harness({ blockMs: 10_000, claimIdleMs: 60_000 });
+    const idle = h.bus('idle');
+    idle.subscribe({ group: 'idle', topics: ['events.*'], handler: recorder().handler });
+    await idle.start();
+    await sleep(100);
+    const startedAt = Date.now();
+    await idle.stop();
+    assert.ok(Date.now() - startedAt < 5_000, 'stop interrupted the blocking read');
+
+    const gate = deferred();
+    let finished = false;
+    const busy = h.bus('busy');
+    busy.subscribe({ group: 'busy', topics: ['events.*'], handler: async () => gate.promise.then(() => void (finished = true)) });
+    await busy.start();
+    await busy.publish([makeEvent('events.event.published')]);
+    await waitFor(async () => (await pendingCount(busStreamKey(h.prefix, 'events'), 'busy')) === 1, 'the handler to start');
+    const stopping = busy.stop();
+    setTimeout(gate.resolve, 100);
+    await stopping;
+    assert.ok(finished, 'stop waited for the handler');
+    assert.equal(await pendingCount(busStreamKey(h.prefix, 'events'), 'busy'), 0, 'and acknowledged its entry');
+  });
+});

@@ -1,0 +1,131 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { startGroupWorker, type GroupWorker } from './bus.redis.worker.js';
+import { checkSubscription, modulesOfTopics } from './bus.shared.js';
+import { moduleOfType, type EventBus, type Subscription } from './types.js';
+
+export interface RedisBusOptions {
+  /** Publishing connection, owned by the caller: the bus never closes it. */
+  redis: Redis;
+  /** Opens a connection for one subscription's blocking reads; the bus closes the ones it opened. */
+  connect: () => Redis;
+  /** Key prefix, e.g. `evently:`. */
+  prefix: string;
+  /**
+   * This replica's consumer name within each group. Keep it stable across restarts (e.g. the host
+   * name): a restarted consumer re-reads its own unacknowledged entries at once, while a new name
+   * waits for the claim sweep (claimIdleMs) to take over a dead consumer's entries.
+   */
+  consumerName: string;
+  logger: Logger;
+  /** Entries pending longer than this are claimed by another consumer (or retried by this one). */
+  claimIdleMs?: number;
+  /** Deliveries before an entry moves to the group's dead stream. */
+  maxDeliveries?: number;
+  blockMs?: number;
+  batchSize?: number;
+  /** Approximate length each stream is trimmed to; a group that falls further behind loses entries. */
+  maxLen?: number;
+}
+
+export function busStreamKey(prefix: string, module: string): string {
+  return `${prefix}bus:${module}`;
+}
+
+export function busDeadKey(prefix: string, group: string): string {
+  return `${prefix}bus:dead:${group}`;
+}
+
+/**
+ * Event bus on Redis Streams: one stream per producing module, one consumer group per consuming
+ * module (replicas share the group's entries), at-least-once delivery: an entry is acknowledged only
+ * after its handler resolved, and an unacknowledged one is redelivered to the group.
+ */
+export function createRedisBus(options: RedisBusOptions): EventBus {
+  const { redis, prefix, consumerName, logger } = options;
+  const settings = {
+    claimIdleMs: options.claimIdleMs ?? 30_000,
+    maxDeliveries: Math.max(1, options.maxDeliveries ?? 10),
+    blockMs: options.blockMs ?? 2_000,
+    batchSize: Math.max(1, options.batchSize ?? 50),
+    maxLen: options.maxLen ?? 1_000_000,
+  };
+  const subscriptions: Subscription[] = [];
+  const workers: GroupWorker[] = [];
+  let state: 'idle' | 'running' | 'stopped' = 'idle';
+
+  function openConnection(group: string): Redis {
+    const conn = options.connect();
+    // Without a listener ioredis prints every reconnect error; the read loop already logs failures.
+    conn.on('error', (err: unknown) => logger.debug({ group, err }, 'event bus connection error'));
+    return conn;
+  }
+
+  async function startWorker(sub: Subscription, replica: number): Promise<void> {
+    const conn = openConnection(sub.group);
+    try {
+      const worker = await startGroupWorker({
+        ...settings,
+        conn,
+        group: sub.group,
+        // Extra subscriptions of one group in one process are replicas and need their own names.
+        consumer: replica === 0 ? consumerName : `${consumerName}#${replica + 1}`,
+        streams: modulesOfTopics(sub.topics).map((m) => busStreamKey(prefix, m)),
+        topics: sub.topics,
+        handler: sub.handler,
+        deadKey: busDeadKey(prefix, sub.group),
+        logger,
+      });
+      // stop() may have run while the groups were being created.
+      if (state === 'stopped') await worker.stop();
+      else workers.push(worker);
+    } catch (err) {
+      conn.disconnect();
+      throw err;
+    }
+  }
+
+  return {
+    kind: 'redis',
+
+    async publish(events) {
+      if (events.length === 0) return;
+      // One round trip; a partial failure rejects the whole batch and the relay resends it, which
+      // duplicates the entries that did land (consumers deduplicate on the event id). `type` repeats
+      // the event's type so a stream can be inspected (XRANGE) without decoding every entry.
+      const pipeline = redis.pipeline();
+      for (const event of events) {
+        pipeline.xadd(busStreamKey(prefix, moduleOfType(event.type)), 'MAXLEN', '~', settings.maxLen, '*',
+          'type', event.type, 'event', JSON.stringify(event));
+      }
+      const results = await pipeline.exec();
+      if (!results) throw new Error('event bus publish: pipeline returned no results');
+      for (const [err] of results) if (err) throw err;
+    },
+
+    subscribe(sub) {
+      if (state !== 'idle') throw new Error('subscribe() must be called before start()');
+      checkSubscription(sub, subscriptions);
+      subscriptions.push(sub);
+    },
+
+    async start() {
+      if (state !== 'idle') return;
+      state = 'running';
+      const replicas = new Map<string, number>();
+      const starts = subscriptions.map((sub) => {
+        const replica = replicas.get(sub.group) ?? 0;
+        replicas.set(sub.group, replica + 1);
+        return startWorker(sub, replica);
+      });
+      const failed = (await Promise.allSettled(starts)).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    },
+
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+    },
+  };
+}

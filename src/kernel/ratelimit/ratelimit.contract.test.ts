@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders, type RateLimiter, type RateLimitRule } from './index.js';
+
+/**
+ * `makeLimiters` returns one or more limiters sharing one fresh store (for Redis: separate
+ * connections, as separate processes would have), so parallel hits really race.
+ */
+function rateLimiterContract(makeLimiters: () => RateLimiter[]): void {
+  let limiters: RateLimiter[];
+  let limiter: RateLimiter;
+  beforeEach(() => {
+    limiters = makeLimiters();
+    limiter = limiters[0]!;
+  });
+  const rule = (points: number, windowMs = 60_000, name = 'login:ip'): RateLimitRule => ({ name, points, windowMs });
+
+  it('allows exactly `points` of 100 parallel hits', async () => {
+    const r = rule(10);
+    const decisions = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => limiters[i % limiters.length]!.hit(r, '203.0.113.9')),
+    );
+    const allowed = decisions.filter((d) => d.allowed);
+    assert.equal(allowed.length, 10);
+    assert.deepEqual(allowed.map((d) => d.remaining).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const d of decisions.filter((x) => !x.allowed)) {
+      assert.equal(d.remaining, 0);
+      assert.equal(d.limit, 10);
+      assert.ok(d.resetMs > 0 && d.resetMs <= 60_000);
+    }
+  });
+
+  it('frees capacity when the window ends (sub-second windows count as one second)', async () => {
+    const r = rule(2, 300);
+    assert.equal((await limiter.hit(r, 'k')).allowed, true);
+    assert.equal((await limiter.hit(r, 'k')).allowed, true);
+    const refused = await limiter.hit(r, 'k');
+    assert.equal(refused.allowed, false);
+    // Rounded up, not down to "no expiry" (which rate-limiter-flexible's Redis store would do).
+    assert.ok(refused.resetMs > 300 && refused.resetMs <= 1000, `resetMs ${refused.resetMs}`);
+    await sleep(refused.resetMs + 150);
+    const again = await limiter.hit(r, 'k');
+    assert.equal(again.allowed, true);
+    assert.equal(again.remaining, 1);
+  });
+
+  it('counts each key and each rule separately', async () => {
+    const r = rule(1);
+    assert.equal((await limiter.hit(r, 'a')).allowed, true);
+    assert.equal((await limiter.hit(r, 'a')).allowed, false);
+    assert.equal((await limiter.hit(r, 'b')).allowed, true);
+    assert.equal((await limiter.hit(rule(1, 60_000, 'signup:ip'), 'a')).allowed, true);
+  });
+
+  it('consumes the given number of points', async () => {
+    const r = rule(5);
+    assert.deepEqual(
+      [(await limiter.hit(r, 'k', 3)).remaining, (await limiter.hit(r, 'k', 2)).remaining],
+      [2, 0],
+    );
+    assert.equal((await limiter.hit(r, 'k')).allowed, false);
+  });
+
+  it('reset() gives the key its full allowance back', async () => {
+    const r = rule(2);
+    await limiter.hit(r, 'k', 2);
+    assert.equal((await limiter.hit(r, 'k')).allowed, false);
+    await limiter.reset(r, 'k');
+    const fresh = await limiter.hit(r, 'k');
+    assert.equal(fresh.allowed, true);
+    assert.equal(fresh.remaining, 1);
+  });
+
+  it('refuses a second rule with the same name but different numbers', async () => {
+    await limiter.hit(rule(2), 'k');
+    await assert.rejects(limiter.hit(rule(3), 'k'), /already defined/);
+  });
+}
+
+describe('memory rate limiter', () => {
+  rateLimiterContract(() => [createMemoryRateLimiter()]);
+});
+
+describe('redis rate limiter', { skip: skipWithoutRedis() }, () => {
+  const suitePrefix = uniquePrefix('rl');
+  const clients: Redis[] = [];
+  let n = 0;
+  before(() => {
+    for (let i = 0; i < 4; i++) clients.push(newRedis());
+  });
+  after(async () => {
+    await cleanupRedis(clients[0]!, suitePrefix);
+    await Promise.all(clients.map((c) => c.quit()));
+  });
+
+  rateLimiterContract(() => {
+    const prefix = `${suitePrefix}${n++}:`;
+    return clients.map((redis) => createRedisRateLimiter({ redis, prefix }));
+  });
+
+  it('throws when the store fails, so callers choose fail-open or fail-closed', async () => {
+    const broken = newRedis();
+    await broken.quit();
+    const limiter = createRedisRateLimiter({ redis: broken, prefix: `${suitePrefix}broken:` });
+    await assert.rejects(limiter.hit({ name: 'x', points: 1, windowMs: 1000 }, 'k'), Error);
+  });
+});
+
+describe('rateLimitHeaders', () => {
+  it('rounds seconds up and adds Retry-After only to refusals', () => {
+    assert.deepEqual(rateLimitHeaders({ allowed: true, limit: 10, remaining: 4, resetMs: 1200 }), {
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '4',
+      'RateLimit-Reset': '2',
+    });
+    assert.deepEqual(rateLimitHeaders({ allowed: false, limit: 10, remaining: 0, resetMs: 0 }), {
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '0',
+      'Retry-After': '1',
+    });
+    assert.equal(rateLimitHeaders({ allowed: false, limit: 1, remaining: 0, resetMs: 59_001 })['Retry-After'], '60');
+  });
+});

@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import {
+  createAdapters,
+  createDatabase,
+  createLogger,
+  createOutbox,
+  createOutboxRelay,
+  createServer,
+  migrateSchema,
+  startEmbeddedPostgres,
+  subscribeConsumers,
+  type Adapters,
+  type App,
+  type Config,
+  type Database,
+  type Logger,
+  type ModuleContext,
+  type ModuleDefinition,
+  type OutboxRelay,
+  type Stoppable,
+} from './kernel/index.js';
+import { ALL_MODULES } from './modules/index.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Evently {
+  config: Config;
+  logger: Logger;
+  app: App;
+  database: Database;
+  adapters: Adapters;
+  relay: OutboxRelay;
+  modules: ModuleDefinition[];
+  /** Listening address, once `listen` resolved. */
+  url: string | undefined;
+  listen(): Promise<string>;
+  /** Stops accepting, drains requests, jobs and relays, closes pools; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Replace module definitions (tests register extra routes or consumers this way). */
+  modules?: Partial<Record<string, ModuleDefinition>>;
+}
+
+/** The composition root: builds every dependency from config and starts the chosen modules and roles. */
+export async function buildEvently(config: Config, options: StartOptions = {}): Promise<Evently> {
+  const logger = options.logger ?? createLogger({ level: config.log.level, service: serviceName(config) });
+  const modules = config.modules.map((m) => options.modules?.[m] ?? ALL_MODULES[m]);
+  const cleanups: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: Error) => logger.error({ err }, 'error during shutdown'));
+    cleanups.length = 0;
+  };
+
+  try {
+    let databaseUrl = config.database.url;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const database = createDatabase({ url: databaseUrl, poolMax: config.database.poolMax, logger, applicationName: serviceName(config) });
+    cleanups.push(() => database.close());
+    if (config.database.migrateOnStart) await migrateModules(database, modules, logger);
+
+    const adapters = await createAdapters(config, logger);
+    cleanups.push(() => adapters.close());
+
+    const app = await createServer({
+      logger,
+      bodyLimit: config.http.bodyLimit,
+      corsOrigins: config.http.corsOrigins,
+      trustProxy: config.http.trustProxy,
+      docs: config.http.docs,
+      readinessTimeoutMs: config.readinessTimeoutMs,
+      info: { name: serviceName(config), version: VERSION, modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' },
+      checks: [{ name: 'database', check: (ms) => database.ping(ms) }, ...adapters.checks],
+    });
+
+    const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
+      m,
+      {
+        config,
+        logger: logger.child({ module: m.name }),
+        db: database.db,
+        outbox: createOutbox(m.schema),
+        jobs: adapters.jobs,
+        cache: adapters.cache,
+        rateLimiter: adapters.rateLimiter,
+        locks: adapters.locks,
+      },
+    ]);
+
+    const has = (role: string) => config.roles.includes(role as never);
+    for (const [m, ctx] of contexts) {
+      if (has('http') && m.http) {
+        const register = m.http;
+        await app.register(async (scope) => register(scope as App, ctx));
+      }
+      if (has('worker') && m.worker) {
+        const consumers = await m.worker(ctx);
+        subscribeConsumers({ bus: adapters.bus, db: database.db, schema: m.schema, group: m.name, consumers, logger: ctx.logger });
+      }
+    }
+    await app.ready();
+
+    // Every process relays its own modules' outboxes, whatever its roles: an event must not wait
+    // for some other process to come along. Replicas share the rows (SKIP LOCKED).
+    const relay = createOutboxRelay({
+      db: database.db,
+      databaseUrl,
+      schemas: modules.map((m) => m.schema),
+      bus: adapters.bus,
+      logger,
+      pollMs: config.outbox.pollMs,
+    });
+
+    const stoppables: Stoppable[] = [];
+    if (has('worker')) {
+      await adapters.bus.start();
+      await adapters.jobs.start();
+    }
+    if (has('scheduler')) {
+      for (const [m, ctx] of contexts) if (m.scheduler) stoppables.push(await m.scheduler(ctx));
+    }
+    await relay.start();
+
+    let stopping: Promise<void> | undefined;
+    const evently: Evently = {
+      config,
+      logger,
+      app,
+      database,
+      adapters,
+      relay,
+      modules,
+      url: undefined,
+      async listen() {
+        const address = await app.listen({ host: config.http.host, port: config.http.port });
+        evently.url = address;
+        return address;
+      },
+      stop() {
+        stopping ??= (async () => {
+          logger.info('shutting down');
+          await app.close(); // stops accepting, waits for in-flight requests
+          for (const s of stoppables) await s.stop().catch((err: Error) => logger.error({ err }, 'scheduler stop failed'));
+          await relay.stop();
+          await adapters.bus.stop();
+          await adapters.jobs.stop();
+          await closeAll();
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+    return evently;
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+export async function migrateModules(database: Database, modules: ModuleDefinition[], logger: Logger): Promise<void> {
+  for (const m of modules) await migrateSchema({ db: database.db, schema: m.schema, dir: m.migrationsDir, logger });
+}
+
+function serviceName(config: Config): string {
+  return config.allInOne ? 'evently' : `evently-${config.modules.join('+')}`;
+}

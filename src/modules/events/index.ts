@@ -1,0 +1,9 @@
+import type { ModuleDefinition } from '../../kernel/index.js';
+
+/** Event catalogue: CRUD, lifecycle, cached browse (SPEC §4). Filled in by a later issue. */
+export const eventsModule: ModuleDefinition = {
+  name: 'events',
+  description: 'Event catalogue, lifecycle and cached browse',
+  schema: 'events',
+  migrationsDir: null,
+};

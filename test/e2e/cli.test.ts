@@ -1,0 +1,137 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { cleanupRedis, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
+import { envWithout, freePort, runCli, waitForReady, within } from '../support/process.js';
+
+describe('npm start with nothing configured: embedded PostgreSQL, in-process adapters', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'evently-e2e-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const env = async () => ({
+    ...envWithout('DATABASE_URL', 'REDIS_URL', 'NODE_ENV'),
+    EVENTLY_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  });
+
+  it('first start initialises the data folder, serves docs and stops cleanly on SIGTERM', async () => {
+    const e = await env();
+    const proc = runCli(['start'], e);
+    const url = `http://127.0.0.1:${e.PORT}`;
+    try {
+      const ms = await waitForReady(url, proc, 60_000);
+      console.log(`# first start: ready after ${ms} ms`);
+      const ready = await (await fetch(`${url}/health/ready`)).json();
+      assert.deepEqual(ready, { status: 'ready', checks: { database: { status: 'up' } } });
+      const doc = (await (await fetch(`${url}/docs/json`)).json()) as Record<string, unknown>;
+      await SwaggerParser.validate(doc as never);
+      const info = (await (await fetch(`${url}/info`)).json()) as Record<string, unknown>;
+      assert.equal(info.mode, 'all-in-one');
+      assert.match(proc.output(), /initialising embedded PostgreSQL/);
+      assert.match(proc.output(), /Docs +http:\/\/127\.0\.0\.1:\d+\/docs/);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await within(proc.exited, 10_000, 'shutdown after SIGTERM'), 0);
+    assert.ok(existsSync(path.join(dataDir, 'pg', 'PG_VERSION')));
+    assert.ok(!existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the process');
+  });
+
+  it('a second start reuses the data folder', async () => {
+    const e = await env();
+    const proc = runCli(['start'], e);
+    try {
+      const ms = await waitForReady(`http://127.0.0.1:${e.PORT}`, proc, 30_000);
+      console.log(`# second start: ready after ${ms} ms`);
+      assert.doesNotMatch(proc.output(), /initialising embedded PostgreSQL/);
+      assert.doesNotMatch(proc.output(), /migrations applied/);
+    } finally {
+      proc.child.kill('SIGINT');
+    }
+    assert.equal(await within(proc.exited, 10_000, 'shutdown after SIGINT'), 0);
+  });
+
+  it('recovers a data folder whose PostgreSQL outlived a killed process', async () => {
+    const e = await env();
+    const first = runCli(['start'], e);
+    await waitForReady(`http://127.0.0.1:${e.PORT}`, first, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const e2 = await env();
+    const second = runCli(['start'], e2);
+    try {
+      await waitForReady(`http://127.0.0.1:${e2.PORT}`, second, 30_000);
+      assert.match(second.output(), /left running by an earlier process/);
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    assert.equal(await within(second.exited, 10_000, 'shutdown'), 0);
+  });
+});
+
+describe('split mode', () => {
+  it('exits with a clear message when REDIS_URL is missing', async () => {
+    const proc = runCli(['start', '--modules', 'bookings', '--roles', 'http,worker'], { ...envWithout('REDIS_URL'), DATABASE_URL: 'postgres://127.0.0.1/none' });
+    const code = await within(proc.exited, 20_000, 'exit');
+    assert.notEqual(code, 0);
+    assert.match(proc.output(), /REDIS_URL is required in split mode \(modules bookings\)/);
+  });
+
+  it('rejects unknown module and role names', async () => {
+    const proc = runCli(['start', '--modules', 'bookings,payments', '--roles', 'http,cron'], { ...process.env });
+    assert.equal(await within(proc.exited, 20_000, 'exit'), 78);
+    assert.match(proc.output(), /EVENTLY_MODULES unknown value\(s\) payments/);
+    assert.match(proc.output(), /EVENTLY_ROLES unknown value\(s\) cron/);
+  });
+
+  it('rejects unknown options', async () => {
+    const proc = runCli(['start', '--modlues', 'bookings'], { ...process.env });
+    assert.equal(await within(proc.exited, 20_000, 'exit'), 64);
+    assert.match(proc.output(), /Unknown option '--modlues'/);
+  });
+
+  describe('with PostgreSQL and Redis', { skip: skipWithoutRedis() }, () => {
+    let tdb: TestDatabase;
+    const prefix = uniquePrefix('split');
+    before(async () => {
+      tdb = await createTestDatabase();
+    });
+    after(async () => {
+      const r = newRedis();
+      await cleanupRedis(r, prefix);
+      await r.quit();
+      await tdb?.drop();
+    });
+
+    it('runs one module on its own port', async () => {
+      const port = await freePort();
+      const proc = runCli(['start', '--modules', 'bookings', '--roles', 'http,worker', '--port', String(port)], {
+        ...process.env,
+        DATABASE_URL: tdb.url,
+        REDIS_URL: redisUrl(),
+        REDIS_KEY_PREFIX: prefix,
+      });
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        await waitForReady(url, proc, 30_000);
+        const info = (await (await fetch(`${url}/info`)).json()) as Record<string, unknown>;
+        assert.deepEqual(info.modules, ['bookings']);
+        assert.deepEqual(info.roles, ['http', 'worker']);
+        assert.equal(info.mode, 'split');
+        const ready = (await (await fetch(`${url}/health/ready`)).json()) as { checks: object };
+        assert.deepEqual(Object.keys(ready.checks).sort(), ['database', 'redis']);
+      } finally {
+        proc.child.kill('SIGTERM');
+      }
+      assert.equal(await within(proc.exited, 10_000, 'shutdown'), 0);
+    });
+  });
+});

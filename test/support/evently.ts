@@ -1,0 +1,54 @@
+import { loadConfig, createLogger, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
+import { buildEvently, type Evently } from '../../src/main.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { cleanupRedis, newRedis, redisUrl, uniquePrefix } from './redis.js';
+
+export interface TestEvently {
+  evently: Evently;
+  config: Config;
+  database: TestDatabase;
+  /** Stops Evently, drops its database and its Redis keys. */
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a fresh database (and, with `redis: true`, on Redis under a unique key prefix).
+ * `env` adds or overrides settings exactly as the environment would.
+ */
+export async function startTestEvently(options: {
+  redis?: boolean;
+  env?: Record<string, string>;
+  modules?: Partial<Record<string, ModuleDefinition>>;
+  database?: TestDatabase;
+  listen?: boolean;
+} = {}): Promise<TestEvently> {
+  const database = options.database ?? (await createTestDatabase());
+  const prefix = uniquePrefix('app');
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    OUTBOX_POLL_MS: '200',
+    ...(options.redis ? { REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: prefix } : {}),
+    ...options.env,
+  };
+  const config = loadConfig({ env, envFile: false });
+  const logger = createLogger({ level: config.log.level, service: 'evently-test' });
+  const evently = await buildEvently(config, { logger, modules: options.modules });
+  if (options.listen) await evently.listen();
+  return {
+    evently,
+    config,
+    database,
+    async close() {
+      await evently.stop();
+      if (options.redis) {
+        const r = newRedis();
+        await cleanupRedis(r, prefix);
+        await r.quit();
+      }
+      if (!options.database) await database.drop();
+    },
+  };
+}
