@@ -29,11 +29,22 @@ export function createLogger(options: { level: string; service: string; destinat
       formatters: { level: (label) => ({ level: label }) },
       // Lines written outside a Fastify request (workers, relays) still carry the request id
       // of the request that caused them, from the async context.
-      mixin() {
+      mixin(_merge, _level, logger) {
         const ctx = currentContext();
-        return ctx ? { request_id: ctx.requestId } : {};
+        return ctx && !hasRequestIdBinding(logger) ? { request_id: ctx.requestId } : {};
       },
     },
     options.destination,
   );
+}
+
+/** Fastify's request loggers already bind request_id; adding it again would duplicate the key. */
+const boundLoggers = new WeakMap<object, boolean>();
+function hasRequestIdBinding(logger: Logger): boolean {
+  let bound = boundLoggers.get(logger);
+  if (bound === undefined) {
+    bound = 'request_id' in logger.bindings();
+    boundLoggers.set(logger, bound);
+  }
+  return bound;
 }

@@ -6,8 +6,10 @@ interface Slot<V> {
 /**
  * A bounded least-recently-used map with per-entry expiry. A Map iterates in insertion order, so
  * re-inserting on read keeps the least recently used entry first, where eviction takes it from.
- * Expired entries are dropped lazily (on read or when they reach the front); the bound holds anyway.
+ * Expired entries are dropped lazily (on read, or evicted as the oldest); the bound holds anyway.
  * `onRemove` sees every entry that leaves, for whatever reason except clear().
+ * Hand-written because no LRU package is a declared dependency (`lru-cache` is only present
+ * transitively, so importing it could break on any upgrade); the cache needs only these operations.
  */
 export class TtlLru<V> {
   readonly #slots = new Map<string, Slot<V>>();

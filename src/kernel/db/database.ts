@@ -29,7 +29,14 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
   });
   // Without this listener an idle connection killed by a PostgreSQL restart crashes the process;
   // the pool drops the client and opens a new one on the next query.
-  pool.on('error', (err) => options.logger.warn({ err: err.message }, 'idle database connection lost'));
+  // A connection that dies emits 'error' on its client; pg-pool listens only while the client is
+  // idle (and then re-emits on the pool), so one that dies while checked out (e.g. inside a
+  // transaction waiting on Redis) would crash the process unheard. Every client gets a listener;
+  // the query in flight still fails and is handled by its caller; the pool opens a new connection.
+  pool.on('error', () => undefined); // already logged by the client's own listener below
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.logger.warn({ err: err.message }, 'database connection lost'));
+  });
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
@@ -40,7 +40,11 @@ export async function createServer(o: ServerOptions): Promise<App> {
     bodyLimit: o.bodyLimit,
     // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
     trustProxy: o.trustProxy as boolean | string[],
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({
+      requestIdLogLabel: 'request_id',
+      // Probes and scrapes every few seconds would drown the request log.
+      disableRequestLogging: (request) => request.url.startsWith('/health') || request.url === '/metrics',
+    }),
     // An upstream id is kept when it looks like one, so a request can be followed across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

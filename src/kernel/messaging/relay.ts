@@ -110,26 +110,34 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     }, delay);
   }
 
+  /** LISTEN on a dedicated connection; on any failure, reconnect once after a pause (polling covers the gap). */
   async function listen(): Promise<void> {
     if (stopped) return;
     const client = new pg.Client({ connectionString: o.databaseUrl, application_name: 'evently-outbox-listener' });
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      if (listener === client) listener = undefined;
+      void client.end().catch(() => undefined);
+      if (stopped) return;
+      log.warn({ err: err.message }, 'outbox listener lost its connection; polling until it is back');
+      setTimeout(() => void listen(), 1_000).unref();
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('connection ended')));
     client.on('notification', (msg) => {
       if (msg.payload && o.schemas.includes(msg.payload)) void kick(msg.payload);
-    });
-    client.on('error', (err) => {
-      log.warn({ err: err.message }, 'outbox listener lost its connection; polling until it is back');
-      void client.end().catch(() => undefined);
-      if (listener === client) listener = undefined;
-      setTimeout(() => void listen().catch(() => undefined), 1_000).unref();
     });
     try {
       await client.connect();
       await client.query('listen evently_outbox');
-      listener = client;
-      if (stopped) await client.end();
     } catch (err) {
-      client.emit('error', err as Error);
+      fail(err as Error);
+      return;
     }
+    if (stopped) return void (await client.end().catch(() => undefined));
+    listener = client;
   }
 
   return {
