@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  assertCanRunModules,
   createAdapters,
   createDatabase,
   createLogger,
@@ -46,6 +47,7 @@ export interface StartOptions {
 
 /** The composition root: builds every dependency from config and starts the chosen modules and roles. */
 export async function buildEvently(config: Config, options: StartOptions = {}): Promise<Evently> {
+  assertCanRunModules(config);
   const logger = options.logger ?? createLogger({ level: config.log.level, service: serviceName(config) });
   const modules = config.modules.map((m) => options.modules?.[m] ?? ALL_MODULES[m]);
   const cleanups: (() => Promise<void>)[] = [];

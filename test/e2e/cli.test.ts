@@ -135,3 +135,19 @@ describe('split mode', () => {
     });
   });
 });
+
+describe('evently migrate', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  it('applies the selected modules\' migrations and exits 0', async () => {
+    const proc = runCli(['migrate', '--modules', 'auth,events'], { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url });
+    assert.equal(await within(proc.exited, 30_000, 'migrate'), 0, proc.output());
+    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox"\]/);
+    assert.match(proc.output(), /migrations up to date/);
+    assert.doesNotMatch(proc.output(), /"schema":"bookings"/);
+  });
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, ConfigError } from './index.js';
+import { loadConfig, assertCanRunModules, ConfigError } from './index.js';
 
 const load = (env: Record<string, string>, envFile: string | false = false) => loadConfig({ env, envFile });
 
@@ -75,10 +75,12 @@ describe('config', () => {
   });
 
   it('split mode takes the module port and refuses to start without Redis', () => {
-    assert.throws(() => load({ EVENTLY_MODULES: 'bookings' }), /REDIS_URL is required in split mode \(modules bookings\)/);
+    const noRedis = load({ EVENTLY_MODULES: 'bookings' });
+    assert.throws(() => assertCanRunModules(noRedis), /REDIS_URL is required in split mode \(modules bookings\)/);
     const c = load({ EVENTLY_MODULES: 'bookings', REDIS_URL: 'redis://127.0.0.1:6379' });
     assert.equal(c.allInOne, false);
     assert.equal(c.http.port, 35002);
+    assert.doesNotThrow(() => assertCanRunModules(c));
   });
 
   it('rejects unknown roles', () => {

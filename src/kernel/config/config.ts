@@ -163,11 +163,6 @@ function checkRules(c: Config): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
-  if (!c.allInOne && !c.redis.url) {
-    problems.push(
-      `REDIS_URL is required in split mode (modules ${c.modules.join(', ')}): modules in separate processes talk through Redis`,
-    );
-  }
   if (c.env === 'production') {
     if (!c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
     if (!c.redis.url) problems.push('REDIS_URL is required in production');
@@ -179,6 +174,18 @@ function checkRules(c: Config): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Running modules (not just migrating them) in split mode needs Redis: modules in separate
+ * processes talk only through it, and in-process adapters would silently split the bus.
+ */
+export function assertCanRunModules(c: Config): void {
+  if (!c.allInOne && !c.redis.url) {
+    throw new ConfigError(
+      `Invalid configuration:\n  - REDIS_URL is required in split mode (modules ${c.modules.join(', ')}): modules in separate processes talk through Redis`,
+    );
+  }
 }
 
 /** A URL's password or a plain secret that is empty or a well-known placeholder. */

@@ -1,3 +1,3 @@
-export { loadConfig, ConfigError, MODULE_PORTS, type Config, type LoadOptions, type Settings } from './config.js';
+export { loadConfig, assertCanRunModules, ConfigError, MODULE_PORTS, type Config, type LoadOptions, type Settings } from './config.js';
 export { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
 export { settingsTable } from './docs.js';
