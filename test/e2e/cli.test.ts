@@ -6,7 +6,8 @@ import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { cleanupRedis, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
-import { envWithout, freePort, runCli, waitForReady, within } from '../support/process.js';
+import { spawn } from 'node:child_process';
+import { ROOT, envWithout, freePort, runCli, waitForReady, within } from '../support/process.js';
 
 describe('npm start with nothing configured: embedded PostgreSQL, in-process adapters', () => {
   let dataDir: string;
@@ -149,5 +150,43 @@ describe('evently migrate', () => {
     assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox"\]/);
     assert.match(proc.output(), /migrations up to date/);
     assert.doesNotMatch(proc.output(), /"schema":"bookings"/);
+  });
+});
+
+describe('npm run cluster: the split topology as local processes', { skip: skipWithoutRedis() }, () => {
+  let tdb: TestDatabase;
+  const prefix = uniquePrefix('cluster');
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(async () => {
+    const r = newRedis();
+    await cleanupRedis(r, prefix);
+    await r.quit();
+    await tdb?.drop();
+  });
+
+  it('starts one process per module on consecutive ports and stops them all on SIGTERM', async () => {
+    const base = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: tdb.url, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const proc = { child, output: () => '', exited: exited.then((c) => c ?? 1) };
+    try {
+      const modules = ['auth', 'events', 'bookings', 'analytics', 'notifications'];
+      for (const [i, m] of modules.entries()) {
+        const url = `http://127.0.0.1:${base + i}`;
+        await waitForReady(url, proc, 60_000);
+        const info = (await (await fetch(`${url}/info`)).json()) as { modules: string[]; mode: string };
+        assert.deepEqual(info.modules, [m]);
+        assert.equal(info.mode, 'split');
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await within(exited, 15_000, 'cluster shutdown'), 0);
   });
 });
