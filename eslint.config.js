@@ -13,11 +13,15 @@ const kernelInternals = {
   regex: '(^|/)kernel/(?!index\\.js$).+',
   message: 'Import the kernel only through src/kernel/index.ts.',
 };
-/** Inside src/modules/<m>/, a relative path into a sibling module's folder. */
-const siblingInternals = (self) => ({
-  regex: `^(\\.\\./)+(${MODULES.filter((m) => m !== self).join('|')})/(?!index\\.js$).+`,
-  message: "Import another module only through its index.ts (its one public face); modules talk through events.",
+/** Inside src/modules/<m>/: no path into a sibling module at all. Modules talk only through events. */
+const siblingModules = (self) => ({
+  regex: `^(\\.\\./)+(modules/)?(${MODULES.filter((m) => m !== self).join('|')})/`,
+  message: 'A module never imports another module (not even its index.ts): modules talk only through events (ARCHITECTURE.md).',
 });
+/** Settings are read once, by the config module (house rule 8). */
+const noProcessEnv = {
+  'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from the Config passed in; only src/kernel/config reads process.env.' }],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.evently/**', 'coverage/**'] },
@@ -31,12 +35,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/kernel/config/**', 'src/**/*.test.ts', 'src/**/*.testkit.ts'],
+    rules: noProcessEnv,
+  },
+  {
     files: ['src/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals] }] },
   },
   ...MODULES.map((m) => ({
     files: [`src/modules/${m}/**/*.ts`],
-    rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals, siblingInternals(m)] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals, siblingModules(m)] }] },
   })),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

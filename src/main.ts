@@ -18,7 +18,6 @@ import {
   type ModuleContext,
   type ModuleDefinition,
   type OutboxRelay,
-  type Stoppable,
 } from './kernel/index.js';
 import { ALL_MODULES } from './modules/index.js';
 
@@ -56,6 +55,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     cleanups.length = 0;
   };
 
+  let app: App | undefined;
   try {
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
@@ -70,7 +70,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const adapters = await createAdapters(config, logger);
     cleanups.push(() => adapters.close());
 
-    const app = await createServer({
+    const server = await createServer({
       logger,
       bodyLimit: config.http.bodyLimit,
       corsOrigins: config.http.corsOrigins,
@@ -80,6 +80,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       info: { name: serviceName(config), version: VERSION, modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' },
       checks: [{ name: 'database', check: (ms) => database.ping(ms) }, ...adapters.checks],
     });
+    app = server;
 
     const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
       m,
@@ -99,14 +100,14 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     for (const [m, ctx] of contexts) {
       if (has('http') && m.http) {
         const register = m.http;
-        await app.register(async (scope) => register(scope as App, ctx));
+        await server.register(async (scope) => register(scope as App, ctx));
       }
       if (has('worker') && m.worker) {
         const consumers = await m.worker(ctx);
         subscribeConsumers({ bus: adapters.bus, db: database.db, schema: m.schema, group: m.name, consumers, logger: ctx.logger });
       }
     }
-    await app.ready();
+    await server.ready();
 
     // Every process relays its own modules' outboxes, whatever its roles: an event must not wait
     // for some other process to come along. Replicas share the rows (SKIP LOCKED).
@@ -119,39 +120,43 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       pollMs: config.outbox.pollMs,
     });
 
-    const stoppables: Stoppable[] = [];
+    // Each part is added to the cleanups as soon as it runs, so a start that fails half-way stops
+    // what it started. Cleanups run in reverse: schedulers, relay, bus, jobs, then the pools.
     if (has('worker')) {
-      await adapters.bus.start();
       await adapters.jobs.start();
-    }
-    if (has('scheduler')) {
-      for (const [m, ctx] of contexts) if (m.scheduler) stoppables.push(await m.scheduler(ctx));
+      cleanups.push(() => adapters.jobs.stop());
+      await adapters.bus.start();
+      cleanups.push(() => adapters.bus.stop());
     }
     await relay.start();
+    cleanups.push(() => relay.stop());
+    if (has('scheduler')) {
+      for (const [m, ctx] of contexts) {
+        if (!m.scheduler) continue;
+        const s = await m.scheduler(ctx);
+        cleanups.push(() => s.stop());
+      }
+    }
 
     let stopping: Promise<void> | undefined;
     const evently: Evently = {
       config,
       logger,
-      app,
+      app: server,
       database,
       adapters,
       relay,
       modules,
       url: undefined,
       async listen() {
-        const address = await app.listen({ host: config.http.host, port: config.http.port });
+        const address = await server.listen({ host: config.http.host, port: config.http.port });
         evently.url = address;
         return address;
       },
       stop() {
         stopping ??= (async () => {
           logger.info('shutting down');
-          await app.close(); // stops accepting, waits for in-flight requests
-          for (const s of stoppables) await s.stop().catch((err: Error) => logger.error({ err }, 'scheduler stop failed'));
-          await relay.stop();
-          await adapters.bus.stop();
-          await adapters.jobs.stop();
+          await server.close(); // stops accepting, waits for in-flight requests
           await closeAll();
           logger.info('stopped');
         })();
@@ -160,6 +165,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     };
     return evently;
   } catch (e) {
+    await app?.close().catch(() => undefined);
     await closeAll();
     throw e;
   }

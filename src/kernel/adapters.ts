@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
@@ -60,7 +58,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
   };
   // The shared client fails fast while Redis is down (no offline queue): callers decide between
   // failing open and failing closed instead of hanging.
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   try {
     await withTimeout(redis.connect(), 10_000, `Redis at ${redactUrl(url)} did not answer`);
@@ -68,8 +66,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     redis.disconnect();
     throw e;
   }
-  const consumerName = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const bus = createRedisBus({ redis, connect, prefix, consumerName, logger, claimIdleMs: config.bus.claimIdleMs });
+  const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, claimIdleMs: config.bus.claimIdleMs });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
   const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
   return {

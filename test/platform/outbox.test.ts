@@ -63,7 +63,8 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       const seen: DomainEvent[] = [];
       await start(f.make(), seen);
       const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { n: 1 } }));
-      await waitFor(() => seen.length >= 1, 10_000, 'delivery');
+      // The consumer records the event inside its transaction: wait for the commit, not the call.
+      await waitFor(async () => (await effectCount(database, event!.id)) === 1, 10_000, 'delivery');
       assert.equal(seen[0]!.id, event!.id);
       assert.deepEqual(seen[0]!.payload, { n: 1 });
       assert.equal(await effectCount(database, event!.id), 1);
@@ -130,10 +131,26 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(await effectCount(database, event!.id), 1);
     });
+
+    it('keeps an event whose consumer fails for a while, and applies it once the consumer recovers', async () => {
+      f = factory();
+      const seen: DomainEvent[] = [];
+      let failures = 6; // more than the in-process bus's attempts per publish
+      await start(f.make(), seen, async () => {
+        if (failures-- > 0) throw new Error('downstream unavailable');
+      });
+      const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
+      await waitFor(async () => (await effectCount(database, event!.id)) === 1, 30_000, 'effect after recovery');
+      await waitFor(async () => {
+        const { rows } = await sql<{ p: Date | null }>`select published_at as p from probe.outbox where id = ${event!.id}`.execute(database.db);
+        return rows[0]?.p != null;
+      }, 10_000, 'row marked published');
+      assert.equal(await effectCount(database, event!.id), 1);
+    });
   });
 }
 
-outboxContract('in-process', () => ({ make: () => createMemoryBus({ logger, retryDelayMs: 20 }), cleanup: async () => {} }));
+outboxContract('in-process', () => ({ make: () => createMemoryBus({ logger, maxAttempts: 2, retryDelayMs: 20 }), cleanup: async () => {} }));
 
 const redisSkip = skipWithoutRedis();
 outboxContract(

@@ -68,3 +68,21 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
     clearTimeout(timer);
   }
 }
+
+/** The first of `n` consecutive free ports (for scripts that number ports from a base). */
+export async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const taken = await Promise.all(Array.from({ length: n }, (_, i) => portTaken(base + i)));
+    if (!taken.some(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(true));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}

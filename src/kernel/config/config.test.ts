@@ -83,6 +83,12 @@ describe('config', () => {
     assert.doesNotThrow(() => assertCanRunModules(c));
   });
 
+  it('without Redis, one process must play every role', () => {
+    assert.throws(() => assertCanRunModules(load({ EVENTLY_ROLES: 'http' })), /REDIS_URL is required when a process does not play every role \(missing worker, scheduler\)/);
+    assert.doesNotThrow(() => assertCanRunModules(load({ EVENTLY_ROLES: 'http,worker,scheduler' })));
+    assert.doesNotThrow(() => assertCanRunModules(load({ EVENTLY_ROLES: 'http', REDIS_URL: 'redis://127.0.0.1:6379' })));
+  });
+
   it('rejects unknown roles', () => {
     assert.throws(() => load({ EVENTLY_ROLES: 'http,cron' }), /EVENTLY_ROLES unknown value\(s\) cron/);
   });

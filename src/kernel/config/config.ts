@@ -1,7 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
-import { SETTINGS, MODULE_NAMES, type ModuleName, type RoleName } from './schema.js';
+import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
 import { SettingError, type ParsedSettings } from './settings.js';
 
 export type Settings = ParsedSettings<typeof SETTINGS>;
@@ -26,7 +27,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   readinessTimeoutMs: number;
   outbox: { pollMs: number };
-  bus: { claimIdleMs: number };
+  bus: { claimIdleMs: number; instanceId: string };
   jobs: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Every parsed setting, for modules that read their own (secrets included: never log this). */
   settings: Readonly<Settings>;
@@ -147,7 +148,7 @@ function toConfig(s: Settings): Config {
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     readinessTimeoutMs: s.READINESS_TIMEOUT_MS,
     outbox: { pollMs: s.OUTBOX_POLL_MS },
-    bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS },
+    bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS, instanceId: s.EVENTLY_INSTANCE_ID ?? `${hostname()}-${process.pid}` },
     jobs: { attempts: s.JOB_ATTEMPTS, baseDelayMs: s.JOB_BACKOFF_MS, maxDelayMs: s.JOB_BACKOFF_MAX_MS },
     settings: s,
   };
@@ -177,13 +178,22 @@ function checkRules(c: Config): string[] {
 }
 
 /**
- * Running modules (not just migrating them) in split mode needs Redis: modules in separate
- * processes talk only through it, and in-process adapters would silently split the bus.
+ * Running modules (not just migrating them) without Redis is allowed only all-in-one, every role
+ * included: processes talk only through Redis, and in-process adapters would silently split the bus.
  */
 export function assertCanRunModules(c: Config): void {
-  if (!c.allInOne && !c.redis.url) {
+  if (c.redis.url) return;
+  if (!c.allInOne) {
     throw new ConfigError(
       `Invalid configuration:\n  - REDIS_URL is required in split mode (modules ${c.modules.join(', ')}): modules in separate processes talk through Redis`,
+    );
+  }
+  const missing = ROLE_NAMES.filter((r) => !c.roles.includes(r));
+  if (missing.length) {
+    // The in-process bus and queue live in one process: without the worker role nobody would
+    // consume the events this process emits.
+    throw new ConfigError(
+      `Invalid configuration:\n  - REDIS_URL is required when a process does not play every role (missing ${missing.join(', ')}): the other roles would run elsewhere and talk through Redis`,
     );
   }
 }

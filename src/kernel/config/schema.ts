@@ -50,6 +50,11 @@ export const SETTINGS = {
   SHUTDOWN_TIMEOUT_MS: int({ min: 100, default: 10_000, doc: 'How long a graceful shutdown may drain before the process exits anyway.' }),
   READINESS_TIMEOUT_MS: int({ min: 50, default: 1_500, doc: 'Time limit of each dependency check in /health/ready.' }),
   OUTBOX_POLL_MS: int({ min: 10, default: 1_000, doc: 'Outbox relay safety-net poll interval (new events wake it at once).' }),
+  EVENTLY_INSTANCE_ID: optional(str({
+    pattern: /^[A-Za-z0-9._-]{1,100}$/,
+    defaultDoc: 'hostname-pid',
+    doc: 'Name of this replica on the bus. A stable, unique value per replica (e.g. a StatefulSet pod name) lets a restarted replica retry its unacknowledged events at once instead of after BUS_CLAIM_IDLE_MS. Never give two running processes the same one.',
+  })),
   BUS_CLAIM_IDLE_MS: int({ min: 100, default: 30_000, doc: 'An event read but not acknowledged for this long is redelivered to another consumer.' }),
   JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
   JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import type { Logger } from '../logger.js';
 
 export type Db = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- modules type their own tables
@@ -26,6 +26,10 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
     application_name: options.applicationName ?? 'evently',
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // Notice a dead peer on an idle connection, and never let a transaction left open by a stuck
+    // caller hold row locks for long (the server ends such a session after a minute).
+    keepAlive: true,
+    options: '-c idle_in_transaction_session_timeout=60000',
   });
   // Without this listener an idle connection killed by a PostgreSQL restart crashes the process;
   // the pool drops the client and opens a new one on the next query.
@@ -43,7 +47,9 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
     db,
     pool,
     async ping(timeoutMs) {
-      await withTimeout(sql`select 1`.execute(db), timeoutMs, 'database did not answer');
+      // query_timeout gives the connection back when the server hangs, so repeated probes
+      // against a stuck database cannot drain the pool.
+      await withTimeout(pool.query({ text: 'select 1', query_timeout: timeoutMs } as pg.QueryConfig), timeoutMs + 100, 'database did not answer');
     },
     async close() {
       if (closed) return;

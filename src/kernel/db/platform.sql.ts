@@ -14,6 +14,9 @@ create table ${s}.outbox (
   payload        jsonb not null,
   correlation_id text,
   occurred_at    timestamptz not null default now(),
+  -- A relay claims rows for a lease instead of holding a transaction while the bus works;
+  -- a relay that dies mid-way lets its lease run out and another one takes the rows.
+  claimed_until  timestamptz,
   published_at   timestamptz
 );
 create index outbox_unpublished on ${s}.outbox (seq) where published_at is null;

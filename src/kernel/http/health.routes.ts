@@ -35,14 +35,16 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
         },
       },
       logLevel: 'warn',
-    }, async (_request, reply) => {
+    }, async (request, reply) => {
       const results = await Promise.all(
         deps.checks.map(async (c) => {
           try {
             await c.check(deps.timeoutMs);
             return [c.name, { status: 'up' as const }] as const;
           } catch (e) {
-            return [c.name, { status: 'down' as const, error: (e as Error).message }] as const;
+            // The endpoint is public: it names what is down, never hosts, users or driver messages.
+            request.log.warn({ dependency: c.name, err: (e as Error).message }, 'readiness check failed');
+            return [c.name, { status: 'down' as const, error: /within \d+ ms|timeout/i.test((e as Error).message) ? 'timeout' : 'unreachable' }] as const;
           }
         }),
       );

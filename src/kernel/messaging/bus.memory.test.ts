@@ -4,7 +4,7 @@ import { createMemoryBus } from './bus.memory.js';
 import { captureLogger, deferred, makeEvent, recorder, sleep, waitFor } from './bus.testkit.js';
 
 describe('memory bus', () => {
-  it('dead-letters an event after maxAttempts, logs it, and still resolves publish', async () => {
+  it('after maxAttempts, records the failure, logs it and rejects publish so the event stays in the outbox', async () => {
     const { logger, lines } = captureLogger();
     const bus = createMemoryBus({ logger, maxAttempts: 3, retryDelayMs: 5 });
     let calls = 0;
@@ -18,7 +18,7 @@ describe('memory bus', () => {
     });
     await bus.start();
     const poison = makeEvent('auth.otp.requested', {}, 'req-otp');
-    await bus.publish([poison]);
+    await assert.rejects(bus.publish([poison]), /group mailer could not handle auth\.otp\.requested .*: smtp down/);
 
     assert.equal(calls, 3);
     const [dead, ...more] = bus.deadLetters();

@@ -20,7 +20,7 @@ export interface MemoryDeadLetter {
 
 export interface MemoryEventBus extends EventBus {
   readonly kind: 'memory';
-  /** Events a group gave up on after maxAttempts, oldest first. */
+  /** Deliveries that failed maxAttempts times in one publish (which then rejected), oldest first. */
   deadLetters(): readonly MemoryDeadLetter[];
 }
 
@@ -33,6 +33,12 @@ interface Group {
   tail: Promise<void>;
 }
 
+class DeliveryFailedError extends Error {
+  constructor(group: string, event: DomainEvent, cause: unknown) {
+    super(`group ${group} could not handle ${event.type} ${event.id}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
 class BusStoppedError extends Error {
   constructor() {
     super('memory bus stopped before every group handled the events; they stay unpublished and are sent again');
@@ -41,8 +47,9 @@ class BusStoppedError extends Error {
 
 /**
  * In-process bus for the all-in-one mode. `publish` resolves only when every matching group has
- * handled (or dead-lettered) every event, so the relay marks outbox rows published only after local
- * delivery: a crash before that leaves them unpublished and the relay sends them again on restart.
+ * handled every event, and rejects when a group fails one maxAttempts times, so the relay marks
+ * outbox rows published only after local delivery: a crash or a failing handler leaves them
+ * unpublished and the relay sends them again.
  * Events travel as JSON copies, as on Redis, so a handler cannot see another group's mutations or
  * values that would not survive serialisation (Dates, undefined).
  */
@@ -68,8 +75,11 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
         const fields = { ...eventLogFields(name, event), attempt, err };
         if (attempt >= maxAttempts) {
           dead.push({ group: name, event, error: errorMessage(err), attempts: attempt, failedAt: new Date().toISOString() });
-          logger.error(fields, 'event handler failed on its last attempt; event dead-lettered');
-          return;
+          logger.error(fields, 'event handler failed on its last attempt; the event stays in the outbox and is sent again');
+          // Rejecting publish keeps the outbox row unpublished: nothing is lost in a process with no
+          // durable dead-letter store. The relay backs off and retries; the inbox drops the copies
+          // that other groups already applied.
+          throw new DeliveryFailedError(name, event, err);
         }
         logger.warn(fields, 'event handler failed; retrying');
         await pause(retryDelayMs * 2 ** (attempt - 1), stopping.signal);

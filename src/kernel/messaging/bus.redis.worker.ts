@@ -54,6 +54,8 @@ function readReply(reply: unknown): [string, Entry[]][] {
  * XAUTOCLAIM sweep for entries idle too long (handler errors and dead consumers), then new entries.
  * Entries are acknowledged only after the handler resolves, so every failure path ends in redelivery.
  */
+const STALE_CONSUMER_MS = 24 * 3600_000;
+
 export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWorker> {
   const { conn, group, consumer, streams, logger } = cfg;
   const ctl = new AbortController();
@@ -209,7 +211,24 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
     }
   }
 
+  /**
+   * Consumers of earlier processes stay in the group forever unless removed. Only those idle for a
+   * day with nothing pending are removed: deleting a consumer with pending entries would lose them.
+   */
+  async function pruneIdleConsumers(): Promise<void> {
+    for (const key of streams) {
+      const consumers = (await conn.xinfo('CONSUMERS', key, group)) as unknown[][];
+      for (const raw of consumers) {
+        const info = Object.fromEntries(Array.from({ length: raw.length / 2 }, (_, i) => [String(raw[2 * i]), raw[2 * i + 1]]));
+        if (info.name !== consumer && Number(info.pending) === 0 && Number(info.idle) > STALE_CONSUMER_MS) {
+          await conn.xgroup('DELCONSUMER', key, group, String(info.name));
+        }
+      }
+    }
+  }
+
   await ensureGroups();
+  await pruneIdleConsumers().catch((err: unknown) => logger.warn({ group, err: errorMessage(err) }, 'could not prune idle consumers'));
   const loop = run();
 
   return {

@@ -16,6 +16,13 @@ export interface RelayOptions {
   batchSize?: number;
   /** Published rows older than this are deleted (default 7 days). */
   retentionMs?: number;
+  /**
+   * Inbox rows older than this are deleted (default 30 days). A copy of an event redelivered later
+   * than that would be applied again, so keep it well above the bus's longest possible redelivery.
+   */
+  inboxRetentionMs?: number;
+  /** How long a claimed batch is reserved for this relay before another may take it (default 60 s). */
+  leaseMs?: number;
 }
 
 export interface OutboxRelay {
@@ -25,15 +32,40 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  version: number;
+  payload: unknown;
+  correlation_id: string | null;
+  occurred_at: Date;
+}
+
+function toEvent(r: OutboxRow): DomainEvent {
+  return {
+    id: r.id,
+    type: r.type,
+    version: r.version,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    correlationId: r.correlation_id,
+    payload: r.payload,
+  };
+}
+
 /**
- * Moves committed outbox rows to the bus. Rows are locked with SKIP LOCKED so relays in several
- * replicas share the work, and marked published only after the bus accepted them: a crash between
- * the two publishes them again (at-least-once; consumers deduplicate on the event id).
+ * Moves committed outbox rows to the bus. A relay claims a batch for a lease (SKIP LOCKED, so
+ * relays in several replicas share the work), publishes it, and only then marks it published: a
+ * crash in between leaves the rows to be claimed again when the lease runs out (at-least-once;
+ * consumers deduplicate on the event id). Order is kept within a batch of one relay, not across
+ * replicas or retries: consumers must not depend on it.
  */
 export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const log = o.logger.child({ component: 'outbox-relay' });
   const batchSize = o.batchSize ?? 200;
   const retentionMs = o.retentionMs ?? 7 * 24 * 3600_000;
+  const inboxRetentionMs = o.inboxRetentionMs ?? 30 * 24 * 3600_000;
+  const leaseMs = o.leaseMs ?? 60_000;
   const dirty = new Set<string>(o.schemas);
   const running = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
@@ -44,30 +76,34 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
 
   async function drainSchema(schema: string): Promise<void> {
     const table = sql.raw(`${quoteIdent(schema)}.outbox`);
-    for (;;) {
-      const sent = await o.db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ seq: number; id: string; type: string; version: number; payload: unknown; correlation_id: string | null; occurred_at: Date }>`
-          select seq, id, type, version, payload, correlation_id, occurred_at from ${table}
-          where published_at is null order by seq limit ${batchSize} for update skip locked`.execute(trx);
-        if (!rows.length) return 0;
-        const events: DomainEvent[] = rows.map((r) => ({
-          id: r.id,
-          type: r.type,
-          version: r.version,
-          occurredAt: new Date(r.occurred_at).toISOString(),
-          correlationId: r.correlation_id,
-          payload: r.payload,
-        }));
-        await o.bus.publish(events);
-        await sql`update ${table} set published_at = now() where seq = any(${rows.map((r) => r.seq)}::bigint[])`.execute(trx);
-        return rows.length;
-      });
-      if (sent < batchSize) return;
+    const lease = `${Math.ceil(leaseMs / 1000)} seconds`;
+    while (!stopped) {
+      // One statement, committed at once: no transaction or row lock is held while the bus works
+      // (the in-process bus runs the consumers, which need pool connections of their own).
+      const { rows } = await sql<OutboxRow>`
+        update ${table} set claimed_until = now() + ${lease}::interval
+        where seq in (
+          select seq from ${table}
+          where published_at is null and (claimed_until is null or claimed_until < now())
+          order by seq limit ${batchSize} for update skip locked)
+        returning seq, id, type, version, payload, correlation_id, occurred_at`.execute(o.db);
+      if (!rows.length) return;
+      rows.sort((a, b) => a.seq - b.seq);
+      const seqs = rows.map((r) => r.seq);
+      try {
+        await o.bus.publish(rows.map(toEvent));
+      } catch (err) {
+        await sql`update ${table} set claimed_until = null where seq = any(${seqs}::bigint[])`.execute(o.db).catch(() => undefined);
+        throw err;
+      }
+      await sql`update ${table} set published_at = now(), claimed_until = null where seq = any(${seqs}::bigint[])`.execute(o.db);
+      if (rows.length < batchSize) return;
     }
   }
 
   /** Drains one schema, never two drains of the same schema at once in this process. */
   function kick(schema: string): Promise<void> {
+    if (stopped) return Promise.resolve();
     dirty.add(schema);
     const current = running.get(schema);
     if (current) return current.then(() => (dirty.has(schema) ? kick(schema) : undefined));
@@ -95,9 +131,11 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   async function cleanup(): Promise<void> {
-    const before = new Date(Date.now() - retentionMs);
+    const outboxBefore = new Date(Date.now() - retentionMs);
+    const inboxBefore = new Date(Date.now() - inboxRetentionMs);
     for (const schema of o.schemas) {
-      await sql`delete from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at < ${before}`.execute(o.db);
+      await sql`delete from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at < ${outboxBefore}`.execute(o.db);
+      await sql`delete from ${sql.raw(`${quoteIdent(schema)}.inbox`)} where processed_at < ${inboxBefore}`.execute(o.db);
     }
   }
 
