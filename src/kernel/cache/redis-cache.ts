@@ -140,6 +140,10 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
   };
 
   const subscriber = options.connect();
+  // ioredis's own resubscribe after a reconnect leaves its promise unhandled: if the connection
+  // drops again (or is closed) before the reply, the process gets an unhandled rejection. The
+  // 'ready' handler below resubscribes instead, with its failure handled.
+  subscriber.options.autoResubscribe = false;
   subscriber.on('message', (ch: string, raw: string) => {
     if (ch !== channel) return;
     let inv: Invalidation;

@@ -22,7 +22,6 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
   return async function (app: FastifyInstance): Promise<void> {
     app.get('/health', {
       schema: { tags: ['platform'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
-      logLevel: 'warn',
     }, async () => ({ status: 'ok' as const }));
 
     app.get('/health/ready', {
@@ -34,7 +33,6 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
           503: Type.Object({ status: Type.Literal('unavailable'), down: Type.Array(Type.String()), checks: Type.Record(Type.String(), CheckResult) }),
         },
       },
-      logLevel: 'warn',
     }, async (request, reply) => {
       const results = await Promise.all(
         deps.checks.map(async (c) => {
@@ -70,7 +68,7 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
       },
     }, async () => deps.info);
 
-    app.get('/metrics', { schema: { tags: ['platform'], summary: 'Prometheus metrics', hide: false }, logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { schema: { tags: ['platform'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
       reply.header('content-type', deps.registry.contentType);
       return deps.registry.metrics();
     });
