@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { cleanupRedis, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
+import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { spawn } from 'node:child_process';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
 
@@ -106,9 +106,7 @@ describe('split mode', () => {
       tdb = await createTestDatabase();
     });
     after(async () => {
-      const r = newRedis();
-      await cleanupRedis(r, prefix);
-      await r.quit();
+      await dropPrefix(prefix);
       await tdb?.drop();
     });
 
@@ -160,9 +158,7 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
     tdb = await createTestDatabase();
   });
   after(async () => {
-    const r = newRedis();
-    await cleanupRedis(r, prefix);
-    await r.quit();
+    await dropPrefix(prefix);
     await tdb?.drop();
   });
 

@@ -13,7 +13,7 @@ import {
   type DomainEvent,
 } from '../../src/kernel/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { cleanupRedis, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
+import { dropPrefix, newRedis, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { countingBus, effectConsumer, effectCount, setupProbe, waitFor } from '../support/outbox-probe.js';
 import { ROOT } from '../support/process.js';
 
@@ -53,9 +53,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
   });
   after(async () => {
     await Promise.all(conns.map((c) => c.quit().catch(() => c.disconnect())));
-    const r = newRedis();
-    await cleanupRedis(r, prefix);
-    await r.quit();
+    await dropPrefix(prefix);
     await database?.close();
     await tdb?.drop();
   });

@@ -14,7 +14,7 @@ import {
   type OutboxRelay,
 } from '../../src/kernel/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
+import { dropPrefix, newRedis, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { countingBus, effectConsumer, effectCount, setupProbe, waitFor } from '../support/outbox-probe.js';
 
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
@@ -166,9 +166,7 @@ outboxContract(
     return {
       make: () => createRedisBus({ redis: connect(), connect, prefix, consumerName: `c-${conns.length}`, logger, claimIdleMs: 300 }),
       async cleanup() {
-        const r = newRedis();
-        await cleanupRedis(r, prefix);
-        await r.quit();
+        await dropPrefix(prefix);
         await Promise.all(conns.map((c) => c.quit().catch(() => c.disconnect())));
       },
     };

@@ -1,7 +1,7 @@
 import { loadConfig, createLogger, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
 import { buildEvently, type Evently } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cleanupRedis, newRedis, redisUrl, uniquePrefix } from './redis.js';
+import { dropPrefix, redisUrl, uniquePrefix } from './redis.js';
 
 export interface TestEvently {
   evently: Evently;
@@ -44,9 +44,7 @@ export async function startTestEvently(options: {
     async close() {
       await evently.stop();
       if (options.redis) {
-        const r = newRedis();
-        await cleanupRedis(r, prefix);
-        await r.quit();
+        await dropPrefix(prefix);
       }
       if (!options.database) await database.drop();
     },

@@ -33,7 +33,7 @@ export function newRedis(): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
 }
 
-/** Deletes every key under `prefix` (SCAN, never KEYS) and closes the client. */
+/** Deletes every key under `prefix` (SCAN, never KEYS) with the given client (left open). */
 export async function cleanupRedis(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
@@ -44,3 +44,13 @@ export async function cleanupRedis(redis: Redis, prefix: string): Promise<void> 
 }
 
 export type { TestContext };
+
+/** Deletes every key under `prefix` with a client of its own. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = newRedis();
+  try {
+    await cleanupRedis(redis, prefix);
+  } finally {
+    await redis.quit();
+  }
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+/**
+ * Redis-backed suites need REDIS_URL. Without it they are skipped with a visible notice;
+ * REQUIRE_REDIS=1 (set by .ci/run) turns that skip into a failure so CI can never pass silently.
+ */
+export function redisUrl() {
+    return process.env.REDIS_URL || undefined;
+}
+export const REDIS_SKIP_REASON = 'REDIS_URL is not set: Redis-backed suite skipped (REQUIRE_REDIS=1 makes this a failure)';
+/** Use as `describe(name, { skip: skipWithoutRedis() }, ...)`. */
+export function skipWithoutRedis() {
+    if (redisUrl())
+        return false;
+    if (process.env.REQUIRE_REDIS === '1') {
+        throw new Error('REQUIRE_REDIS=1 but REDIS_URL is not set: the Redis-backed suites cannot run');
+    }
+    process.stderr.write(`\n*** NOTICE: ${REDIS_SKIP_REASON}\n\n`);
+    return REDIS_SKIP_REASON;
+}
+/** A key prefix no other test run or test shares. */
+export function uniquePrefix(label = 't') {
+    return `evently:test:${label}:${randomBytes(6).toString('hex')}:`;
+}
+export function newRedis() {
+    const url = redisUrl();
+    if (!url)
+        throw new Error('REDIS_URL is not set');
+    return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+/** Deletes every key under `prefix` (SCAN, never KEYS) with the given client (left open). */
+export async function cleanupRedis(redis, prefix) {
+    let cursor = '0';
+    do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length)
+            await redis.unlink(...keys);
+    } while (cursor !== '0');
+}
+/** Deletes every key under `prefix` with a client of its own. */
+export async function dropPrefix(prefix) {
+    const redis = newRedis();
+    try {
+        await cleanupRedis(redis, prefix);
+    }
+    finally {
+        await redis.quit();
+    }
+}
+//# sourceMappingURL=redis.js.map
