@@ -113,3 +113,14 @@ describe('config', () => {
     assert.deepEqual(load({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
   });
 });
+
+describe('mail settings', () => {
+  it('uses the dev mailbox without SMTP outside production, and never by default in production', () => {
+    assert.equal(load({}).mail.devMailbox, true);
+    assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587' }).mail.devMailbox, false);
+    const prod = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' });
+    assert.equal(prod.mail.devMailbox, false);
+    assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587', EVENTLY_DEV_MAILBOX: 'true' }).mail.devMailbox, true);
+    assert.throws(() => load({ SMTP_URL: 'http://mail' }), /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/);
+  });
+});

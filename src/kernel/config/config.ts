@@ -29,6 +29,7 @@ export interface Config {
   outbox: { pollMs: number };
   bus: { claimIdleMs: number; instanceId: string };
   jobs: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  mail: { smtpUrl: string | undefined; from: string; devMailbox: boolean };
   /** Every parsed setting, for modules that read their own (secrets included: never log this). */
   settings: Readonly<Settings>;
 }
@@ -150,6 +151,11 @@ function toConfig(s: Settings): Config {
     outbox: { pollMs: s.OUTBOX_POLL_MS },
     bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS, instanceId: s.EVENTLY_INSTANCE_ID ?? `${hostname()}-${process.pid}` },
     jobs: { attempts: s.JOB_ATTEMPTS, baseDelayMs: s.JOB_BACKOFF_MS, maxDelayMs: s.JOB_BACKOFF_MAX_MS },
+    mail: {
+      smtpUrl: s.SMTP_URL,
+      from: s.MAIL_FROM,
+      devMailbox: s.EVENTLY_DEV_MAILBOX ?? (!s.SMTP_URL && s.NODE_ENV !== 'production'),
+    },
     settings: s,
   };
 }

@@ -56,6 +56,17 @@ export const SETTINGS = {
     doc: 'Name of this replica on the bus. A stable, unique value per replica (e.g. a StatefulSet pod name) lets a restarted replica retry its unacknowledged events at once instead of after BUS_CLAIM_IDLE_MS. Never give two running processes the same one.',
   })),
   BUS_CLAIM_IDLE_MS: int({ min: 100, default: 30_000, doc: 'An event read but not acknowledged for this long is redelivered to another consumer.' }),
+  SMTP_URL: optional(url({
+    protocols: ['smtp:', 'smtps:'],
+    secret: true,
+    defaultDoc: 'dev mailbox',
+    doc: 'Outgoing mail server (`smtps://` for implicit TLS; `smtp://` upgrades with STARTTLS when offered). Absent: mail goes to the dev mailbox.',
+  })),
+  MAIL_FROM: str({ default: 'Evently <no-reply@evently.local>', doc: 'Sender of every email.' }),
+  EVENTLY_DEV_MAILBOX: optional(bool({
+    defaultDoc: 'on without SMTP_URL outside production',
+    doc: 'Keep outgoing mail in the database and show it at `GET /dev/mailbox` instead of (or, with SMTP_URL, besides) sending it. Never on by default in production.',
+  })),
   JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
   JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),
   JOB_BACKOFF_MAX_MS: int({ min: 1, default: 300_000, doc: 'Longest retry delay of a job.' }),
