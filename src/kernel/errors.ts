@@ -3,9 +3,12 @@
  * Expected business outcomes are returned as values; AppError is for requests that cannot proceed.
  */
 export const ERROR_STATUS = {
-  VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_REVOKED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

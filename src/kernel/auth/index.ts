@@ -1,0 +1,3 @@
+export { generateSigningKey, signingKeyFromPem, verificationJwkFromPem, type SigningKey, type SigningAlg } from './keys.js';
+export { signAccessToken, createTokenVerifier, localKeySet, ACCESS_TOKEN_TYP, type AccessClaims, type VerifiedAccess, type TokenVerifier, type TokenSettings } from './tokens.js';
+export { createAuthGuards, type AuthGuards, type RevocationCheck } from './guards.js';

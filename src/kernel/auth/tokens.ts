@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors, type JWTVerifyGetKey, type JWK, createLocalJWKSet } from 'jose';
+import { AppError } from '../errors.js';
+import type { SigningKey } from './keys.js';
+
+/** RFC 9068 media type of access tokens: a JWT of any other type (or none) is never accepted. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  role: string;
+}
+
+export interface VerifiedAccess extends AccessClaims {
+  tokenId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export async function signAccessToken(key: SigningKey, claims: AccessClaims, s: TokenSettings): Promise<{ token: string; expiresIn: number }> {
+  const token = await new SignJWT({ sid: claims.sessionId, role: claims.role, token_type: 'access' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+    .setSubject(claims.userId)
+    .setIssuer(s.issuer)
+    .setAudience(s.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${s.ttlSeconds}s`)
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+  return { token, expiresIn: s.ttlSeconds };
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedAccess>;
+}
+
+/**
+ * Verifies access tokens against a key set (local JWKS in the auth process, the published JWKS
+ * elsewhere). Only asymmetric algorithms are accepted, so `alg: none` and HMAC tricks fail.
+ */
+export function createTokenVerifier(keys: JWTVerifyGetKey, s: Omit<TokenSettings, 'ttlSeconds'>): TokenVerifier {
+  return {
+    async verify(token) {
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: s.issuer,
+          audience: s.audience,
+          algorithms: ['EdDSA', 'ES256'],
+          typ: ACCESS_TOKEN_TYP,
+          requiredClaims: ['sub', 'sid', 'role', 'jti', 'iat', 'exp'],
+          clockTolerance: 5,
+        }));
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'access token has expired');
+        throw new AppError('TOKEN_INVALID', 'access token is not valid');
+      }
+      if (payload.token_type !== 'access' || typeof payload.sid !== 'string' || typeof payload.role !== 'string') {
+        throw new AppError('TOKEN_INVALID', 'access token is not valid');
+      }
+      return {
+        userId: payload.sub as string,
+        sessionId: payload.sid,
+        role: payload.role,
+        tokenId: payload.jti as string,
+        issuedAt: payload.iat as number,
+        expiresAt: payload.exp as number,
+      };
+    },
+  };
+}
+
+/** A key resolver over a fixed set of public keys (current and previous). */
+export function localKeySet(jwks: JWK[]): JWTVerifyGetKey {
+  return createLocalJWKSet({ keys: jwks });
+}
