@@ -103,7 +103,11 @@ describe('config', () => {
       () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:password@db/evently', REDIS_URL: 'redis://redis:6379' }),
       /DATABASE_URL holds a placeholder secret/,
     );
-    const ok = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' });
+    assert.throws(
+      () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }),
+      /SMTP_URL is required in production to run the notifications module/,
+    );
+    const ok = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379', SMTP_URL: 'smtp://mail:587' });
     assert.equal(ok.env, 'production');
   });
 
@@ -118,7 +122,7 @@ describe('mail settings', () => {
   it('uses the dev mailbox without SMTP outside production, and never by default in production', () => {
     assert.equal(load({}).mail.devMailbox, true);
     assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587' }).mail.devMailbox, false);
-    const prod = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' });
+    const prod = load({ NODE_ENV: 'production', EVENTLY_MODULES: 'bookings', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' });
     assert.equal(prod.mail.devMailbox, false);
     assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587', EVENTLY_DEV_MAILBOX: 'true' }).mail.devMailbox, true);
     assert.throws(() => load({ SMTP_URL: 'http://mail' }), /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/);

@@ -173,6 +173,9 @@ function checkRules(c: Config): string[] {
   if (c.env === 'production') {
     if (!c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
     if (!c.redis.url) problems.push('REDIS_URL is required in production');
+    if (c.modules.includes('notifications') && !c.mail.smtpUrl && !c.mail.devMailbox) {
+      problems.push('SMTP_URL is required in production to run the notifications module (mail would have nowhere to go)');
+    }
     for (const [name, def] of Object.entries(SETTINGS)) {
       const value = (c.settings as Record<string, unknown>)[name];
       if (def.secret && typeof value === 'string' && hasPlaceholderSecret(value)) {

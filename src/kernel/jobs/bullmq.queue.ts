@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
+import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { currentContext, runWithContext } from '../context.js';
 import { newId } from '../ids.js';
+import { isPermanentJobError } from './errors.js';
 import { assertConcurrency, assertJobName, assertJobOptions, backoffDelay, errorMessage, KEEP_COMPLETED, KEEP_DEAD } from './policy.js';
 import type { DeadJob, JobHandler, JobQueue, RetryPolicy } from './types.js';
 
@@ -95,16 +96,21 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
         const id = decodeJobId(job.id!);
         const { data, correlationId } = job.data;
         const attempt = job.attemptsMade + 1;
+        const maxAttempts = job.opts.attempts ?? 1;
         try {
           const result = await runWithContext({ requestId: correlationId ?? id }, () =>
-            handler(data, { id, name, attempt, correlationId }),
+            handler(data, { id, name, attempt, maxAttempts, correlationId }),
           );
           logger.debug({ requestId: correlationId ?? id, jobId: id, job: name, attempt, result }, 'job finished');
           return result;
         } catch (err) {
-          const last = attempt >= (job.opts.attempts ?? 1);
           const log = { requestId: correlationId ?? id, jobId: id, job: name, attempt, err };
-          if (last) logger.error(log, 'job failed its last attempt: dead-lettered');
+          if (isPermanentJobError(err)) {
+            logger.error(log, 'job failed permanently: dead-lettered');
+            // BullMQ's own signal for "no more attempts"; the message stays the failure reason.
+            throw new UnrecoverableError((err as Error).message);
+          }
+          if (attempt >= maxAttempts) logger.error(log, 'job failed its last attempt: dead-lettered');
           else logger.warn(log, 'job attempt failed: will retry');
           // BullMQ records err.message as the failure reason; a thrown string would be lost.
           throw err instanceof Error ? err : new Error(errorMessage(err));

@@ -2,3 +2,4 @@ export type { DeadJob, JobContext, JobHandler, JobOptions, JobQueue, JobResult, 
 export { backoffDelay } from './policy.js';
 export { createMemoryQueue, type MemoryQueueOptions } from './memory.queue.js';
 export { createBullQueue, type BullQueueOptions } from './bullmq.queue.js';
+export { PermanentJobError } from './errors.js';

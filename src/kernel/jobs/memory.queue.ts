@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { currentContext, runWithContext } from '../context.js';
 import { newId } from '../ids.js';
+import { isPermanentJobError } from './errors.js';
 import { assertConcurrency, assertJobName, assertJobOptions, backoffDelay, errorMessage, KEEP_COMPLETED, KEEP_DEAD } from './policy.js';
 import type { DeadJob, JobContext, JobHandler, JobQueue, RetryPolicy } from './types.js';
 
@@ -78,7 +79,7 @@ export function createMemoryQueue({ retry, logger }: MemoryQueueOptions): JobQue
   function run(lane: Lane, handler: JobHandler<unknown>, job: MemoryJob): void {
     lane.active++;
     job.state = 'active';
-    const ctx: JobContext = { id: job.id, name: job.name, attempt: job.attemptsMade + 1, correlationId: job.correlationId };
+    const ctx: JobContext = { id: job.id, name: job.name, attempt: job.attemptsMade + 1, maxAttempts: job.attempts, correlationId: job.correlationId };
     const data: unknown = job.json === undefined ? undefined : JSON.parse(job.json);
     const log = logger.child({ requestId: job.correlationId ?? job.id, jobId: job.id, job: job.name, attempt: ctx.attempt });
     const attempt = async (): Promise<void> => {
@@ -93,12 +94,13 @@ export function createMemoryQueue({ retry, logger }: MemoryQueueOptions): JobQue
       } catch (err) {
         job.attemptsMade++;
         job.error = errorMessage(err);
-        if (job.attemptsMade >= job.attempts) {
+        const permanent = isPermanentJobError(err);
+        if (permanent || job.attemptsMade >= job.attempts) {
           job.state = 'failed';
           job.finishedAt = Date.now();
           lane.dead.push(job);
           if (lane.dead.length > KEEP_DEAD.count) lane.jobs.delete(lane.dead.shift()!.id);
-          log.error({ err }, 'job failed its last attempt: dead-lettered');
+          log.error({ err }, permanent ? 'job failed permanently: dead-lettered' : 'job failed its last attempt: dead-lettered');
         } else {
           log.warn({ err }, 'job attempt failed: will retry');
           // After stop() nothing may keep the process alive; the job is lost with the process anyway.

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { currentContext, runWithContext } from '../context.js';
-import { createBullQueue, createMemoryQueue, type JobQueue, type RetryPolicy } from './index.js';
+import { createBullQueue, createMemoryQueue, PermanentJobError, type JobQueue, type RetryPolicy } from './index.js';
 
 const logger = pino({ level: 'silent' });
 const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 20, maxDelayMs: 2000 };
@@ -53,7 +53,7 @@ function contract(make: Factory): void {
 
   it('runs a job once with its data, in the request context that enqueued it', TEST, async () => {
     const q = queue();
-    const runs: Array<{ data: unknown; id: string; attempt: number; correlationId: string | null; requestId?: string }> = [];
+    const runs: Array<{ data: unknown; id: string; attempt: number; maxAttempts: number; correlationId: string | null; requestId?: string }> = [];
     const markers = new Set<string>();
     q.process<{ marker?: boolean }>('run-once', async (data, ctx) => {
       if (data.marker) markers.add(ctx.id);
@@ -68,7 +68,7 @@ function contract(make: Factory): void {
     await waitFor('the job', () => runs.length === 1);
     await drain(q, 'run-once', markers);
     assert.deepEqual(runs, [
-      { data: { orderId: 7, tags: ['a'] }, id: 'order:7', name: 'run-once', attempt: 1, correlationId: 'req-42', requestId: 'req-42' },
+      { data: { orderId: 7, tags: ['a'] }, id: 'order:7', name: 'run-once', attempt: 1, maxAttempts: 3, correlationId: 'req-42', requestId: 'req-42' },
     ]);
   });
 
@@ -159,6 +159,28 @@ function contract(make: Factory): void {
     await waitFor('empty dead letters', async () => (await q.deadLetters('doomed')).length === 0);
     assert.equal(await q.retryDead('doomed', 'dead:1'), false, 'no longer dead');
     assert.equal(await q.retryDead('doomed', 'never-existed'), false);
+  });
+
+  it('a PermanentJobError skips the remaining attempts: dead-lettered after one', TEST, async () => {
+    const q = queue({ ...FAST, attempts: 5 });
+    const calls: Array<{ attempt: number; maxAttempts: number }> = [];
+    q.process('hopeless', async (_data, ctx) => {
+      calls.push({ attempt: ctx.attempt, maxAttempts: ctx.maxAttempts });
+      throw new PermanentJobError('550 no such user');
+    });
+    await q.start();
+    await q.enqueue('hopeless', { to: 'x' }, { jobId: 'perm:1' });
+    await waitFor('dead letter', async () => (await q.deadLetters('hopeless')).length > 0);
+    // Longer than the first backoff (≤ 20 ms): a retry would have started.
+    await sleep(200);
+    assert.deepEqual(calls, [{ attempt: 1, maxAttempts: 5 }]);
+    const [dead] = await q.deadLetters('hopeless');
+    assert.deepEqual({ id: dead!.id, attempts: dead!.attempts, error: dead!.error }, { id: 'perm:1', attempts: 1, error: '550 no such user' });
+
+    // Dead-lettered, not lost: an operator can still run it again.
+    assert.equal(await q.retryDead('hopeless', 'perm:1'), true);
+    await waitFor('the retried run', () => calls.length === 2);
+    assert.deepEqual(calls[1], { attempt: 1, maxAttempts: 5 });
   });
 
   it('runs a job id once however often it is enqueued, even concurrently', TEST, async () => {

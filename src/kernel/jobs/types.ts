@@ -12,11 +12,16 @@ export interface JobContext {
   name: string;
   /** 1 on the first attempt. */
   attempt: number;
+  /** Attempts this job gets in all: `attempt === maxAttempts` is the last one before the dead-letter set. */
+  maxAttempts: number;
   /** The request id that caused the job, when there was one. */
   correlationId: string | null;
 }
 
-/** A job's handler returns `done` or `skipped` (nothing to do); throwing means "retry". */
+/**
+ * A job's handler returns `done` or `skipped` (nothing to do); throwing means "retry", except a
+ * PermanentJobError, which dead-letters the job at once.
+ */
 export type JobResult = 'done' | 'skipped';
 export type JobHandler<T = unknown> = (data: T, ctx: JobContext) => Promise<JobResult>;
 

@@ -1,9 +1,41 @@
+import { fileURLToPath } from 'node:url';
 import type { ModuleDefinition } from '../../kernel/index.js';
+import { devMailboxRoutes } from './dev-mailbox.routes.js';
+import { createMailer } from './mailer.js';
+import { mailConsumer, SEND_EMAIL_JOB } from './mail.consumer.js';
+import { startMailSweep } from './mail.sweep.js';
+import { recipientsConsumer } from './recipients.consumer.js';
+import { sendEmailJob } from './send-email.job.js';
 
-/** The email worker: events in, durable mail jobs out (SPEC §7). Filled in by a later issue. */
+/** Mails in flight per process: each holds a database connection while it talks to the server. */
+const SEND_CONCURRENCY = 5;
+
+/**
+ * The email worker (SPEC §7): auth events in, one durable mail job per (event, recipient, template)
+ * out, sent over SMTP and/or kept in the dev mailbox. Recipients come from its own projection of
+ * auth users, never from auth's tables.
+ */
 export const notificationsModule: ModuleDefinition = {
   name: 'notifications',
   description: 'Email worker: turns events into emails',
   schema: 'notifications',
-  migrationsDir: null,
+  migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+
+  http(app, ctx) {
+    if (ctx.config.mail.devMailbox) devMailboxRoutes(app, ctx.db);
+  },
+
+  worker(ctx) {
+    const mailer = createMailer(ctx.config.mail);
+    if (!mailer) {
+      // Mail that can go nowhere would pile up unseen; better to refuse to start.
+      throw new Error('notifications: mail has nowhere to go: set SMTP_URL (or EVENTLY_DEV_MAILBOX=true outside production)');
+    }
+    ctx.jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: ctx.db, mailer, logger: ctx.logger }), { concurrency: SEND_CONCURRENCY });
+    return [recipientsConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)];
+  },
+
+  scheduler(ctx) {
+    return startMailSweep({ db: ctx.db, jobs: ctx.jobs, logger: ctx.logger });
+  },
 };

@@ -1,0 +1,58 @@
+import type { Consumer, DomainEvent, JobQueue, Logger, Tx } from '../../kernel/index.js';
+import { payloadOf } from './auth-events.js';
+import { insertMail, lockMail, mailJobId, type MailKey } from './mail-log.repository.js';
+import type { TemplateName } from './mail.templates.js';
+
+export const SEND_EMAIL_JOB = 'notifications.send-email';
+
+interface MailRequest {
+  user_id: string;
+  template: TemplateName;
+  to_email: string | null;
+  data: Record<string, unknown>;
+}
+
+/** The mail an event asks for, if any. */
+function mailFor(event: DomainEvent, logger: Logger): MailRequest | undefined {
+  const otp = payloadOf(event, 'auth.otp.requested', logger);
+  if (otp) return { user_id: otp.user_id, template: 'verify_email', to_email: otp.email, data: codeData(event, otp) };
+  const verified = payloadOf(event, 'auth.user.verified', logger);
+  if (verified) return { user_id: verified.user_id, template: 'welcome', to_email: verified.email, data: {} };
+  const reset = payloadOf(event, 'auth.password_reset.requested', logger);
+  if (reset) return { user_id: reset.user_id, template: 'password_reset', to_email: reset.email, data: codeData(event, reset) };
+  return undefined;
+}
+
+function codeData(event: DomainEvent, p: { otp: string; expires_at: string }): Record<string, unknown> {
+  // Minutes as the user reads them, fixed when the code was issued (a retried mail keeps the wording).
+  const minutes = Math.max(1, Math.round((Date.parse(p.expires_at) - Date.parse(event.occurredAt)) / 60_000));
+  return { otp: p.otp, expires_at: new Date(p.expires_at).toISOString(), valid_minutes: minutes };
+}
+
+/**
+ * Turns auth events into mail jobs. The mail_log row is written in the consumer's transaction (so
+ * it exists exactly when the event counts as handled); the job is enqueued inside it too, after
+ * the row: an enqueue that fails rolls the transaction back and the bus redelivers the event, and
+ * a job that starts before the commit waits for it on the mail's lock. A job lost after all (the
+ * in-process queue dies with its process) is re-enqueued by the sweep.
+ */
+export function mailConsumer(jobs: JobQueue, logger: Logger): Consumer {
+  return {
+    name: 'notifications.mail',
+    topics: ['auth.otp.requested', 'auth.user.verified', 'auth.password_reset.requested'],
+    async handle(event, trx: Tx) {
+      const request = mailFor(event, logger);
+      if (!request) return;
+      const key: MailKey = { event_id: event.id, user_id: request.user_id, template: request.template };
+      await lockMail(trx, key);
+      await insertMail(trx, { ...key, to_email: request.to_email, data: request.data });
+      // Also when the row already existed: the job id dedupes, and the job skips a mail already sent.
+      await enqueueMail(jobs, key);
+    },
+  };
+}
+
+export function enqueueMail(jobs: JobQueue, key: MailKey): Promise<{ id: string; created: boolean }> {
+  const data: MailKey = { event_id: key.event_id, user_id: key.user_id, template: key.template };
+  return jobs.enqueue(SEND_EMAIL_JOB, data, { jobId: mailJobId(data) });
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
+import { waitFor } from '../../../test/support/outbox-probe.js';
+import { newId, type DomainEvent } from '../../kernel/index.js';
+import { emitAuthEvent } from './notifications.testkit.js';
+import { recipientsConsumer } from './recipients.consumer.js';
+
+interface Row {
+  email: string | null;
+  username: string | null;
+  name: string | null;
+  deleted: boolean;
+}
+
+describe('recipients: the projection of auth users', () => {
+  let t: TestEvently;
+  before(async () => {
+    t = await startTestEvently({ env: { OUTBOX_POLL_MS: '50' } });
+  });
+  after(() => t?.close());
+
+  const rowOf = async (userId: string): Promise<Row | undefined> =>
+    (await sql<Row>`select email, username, name, deleted_at is not null as deleted from notifications.recipients
+      where user_id = ${userId}`.execute(t.evently.database.db)).rows[0];
+  /** Emits the events in this order and waits until the consumer has applied all of them. */
+  const deliver = async (...events: Array<[type: string, payload: Record<string, unknown>, occurredAt?: Date]>): Promise<DomainEvent[]> => {
+    const emitted: DomainEvent[] = [];
+    for (const [type, payload, at] of events) emitted.push(await emitAuthEvent(t, type, payload, at));
+    const ids = emitted.map((e) => e.id);
+    await waitFor(async () => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from notifications.inbox
+        where consumer = 'notifications.recipients' and event_id = any(${ids}::uuid[])`.execute(t.evently.database.db);
+      return rows[0]!.n === ids.length;
+    }, 10_000, 'the events applied');
+    return emitted;
+  };
+  const ago = (s: number) => new Date(Date.now() - s * 1000);
+
+  it('registered creates the recipient; a newer update changes only the fields it carries', async () => {
+    const user_id = newId();
+    await deliver(['auth.user.registered', { user_id, email: 'ada@example.com', username: 'ada', full_name: 'Ada' }]);
+    assert.deepEqual(await rowOf(user_id), { email: 'ada@example.com', username: 'ada', name: 'Ada', deleted: false });
+
+    await deliver(['auth.user.updated', { user_id, full_name: 'Ada Lovelace', role: 'admin' }]);
+    assert.deepEqual(await rowOf(user_id), { email: 'ada@example.com', username: 'ada', name: 'Ada Lovelace', deleted: false });
+    await deliver(['auth.user.updated', { user_id, email: 'ada@lovelace.org', full_name: null }]);
+    assert.deepEqual(await rowOf(user_id), { email: 'ada@lovelace.org', username: 'ada', name: null, deleted: false });
+  });
+
+  it('out-of-order delivery never goes backwards, field by field', async () => {
+    const user_id = newId();
+    // Delivered: the newest email change, the registration, then an older email change and an older name change.
+    await deliver(
+      ['auth.user.updated', { user_id, email: 'new@example.com' }, ago(10)],
+      ['auth.user.registered', { user_id, email: 'first@example.com', username: 'bob', full_name: 'Bob' }, ago(60)],
+      ['auth.user.updated', { user_id, email: 'middle@example.com' }, ago(30)],
+      ['auth.user.updated', { user_id, full_name: 'Robert' }, ago(20)],
+    );
+    assert.deepEqual(await rowOf(user_id), { email: 'new@example.com', username: 'bob', name: 'Robert', deleted: false });
+    await deliver(['auth.user.updated', { user_id, full_name: 'Bobby' }, ago(40)]);
+    assert.equal((await rowOf(user_id))!.name, 'Robert', 'an older name change is ignored');
+  });
+
+  it('applying the same event again changes nothing (idempotent upsert)', async () => {
+    const user_id = newId();
+    const [registered] = await deliver(['auth.user.registered', { user_id, email: 'c@example.com', username: 'cy', full_name: null }]);
+    await deliver(['auth.user.updated', { user_id, email: 'c2@example.com' }]);
+    const before = await rowOf(user_id);
+    // Straight through the consumer, past the inbox that would hide the duplicate.
+    await t.evently.database.db.transaction().execute((trx) => recipientsConsumer(t.evently.logger).handle(registered!, trx));
+    assert.deepEqual(await rowOf(user_id), before);
+    assert.equal(before!.email, 'c2@example.com');
+  });
+
+  it('deleted forgets the person and stays deleted when older events arrive late', async () => {
+    const user_id = newId();
+    await deliver(['auth.user.registered', { user_id, email: 'd@example.com', username: 'dee', full_name: 'Dee' }, ago(60)]);
+    await deliver(
+      ['auth.user.deleted', { user_id }],
+      ['auth.user.updated', { user_id, email: 'late@example.com', full_name: 'Late' }, ago(30)],
+    );
+    assert.deepEqual(await rowOf(user_id), { email: null, username: null, name: null, deleted: true });
+  });
+
+  it('a mail to a user deleted before it went out is not sent', async () => {
+    const user_id = newId();
+    const email = `gone-${newId().slice(-8)}@example.com`;
+    await deliver(['auth.user.registered', { user_id, email, username: 'gone', full_name: null }], ['auth.user.deleted', { user_id }]);
+    const expires_at = new Date(Date.now() + 600_000).toISOString();
+    const otp = await emitAuthEvent(t, 'auth.otp.requested', { user_id, email, otp: '111111', purpose: 'verify_email', expires_at });
+    const logOf = async () => (await sql<{ status: string; last_error: string }>`select status, last_error from notifications.mail_log
+      where event_id = ${otp.id}`.execute(t.evently.database.db)).rows[0];
+    await waitFor(async () => (await logOf())?.status === 'failed', 10_000, 'the mail given up');
+    assert.equal((await logOf())!.last_error, 'recipient deleted before the mail was sent');
+    const mailbox = await t.evently.app.inject({ method: 'GET', url: `/dev/mailbox?to=${email}` });
+    assert.deepEqual(mailbox.json().items, []);
+  });
+
+  it('a malformed payload is ignored without blocking the events after it', async () => {
+    const user_id = newId();
+    await deliver(
+      ['auth.user.registered', { user_id, email: 'e@example.com' }],
+      ['auth.user.registered', { user_id: 'not-a-uuid', email: 'x@example.com', username: 'x', full_name: null }],
+      ['auth.user.registered', { user_id, email: 'e@example.com', username: 'eve', full_name: null }],
+    );
+    assert.deepEqual(await rowOf(user_id), { email: 'e@example.com', username: 'eve', name: null, deleted: false });
+  });
+});
