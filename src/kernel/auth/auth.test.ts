@@ -124,6 +124,36 @@ describe('access tokens and route guards', () => {
     }
   });
 
+  it('wrong issuer, a missing sid or jti, or an iat in the future → 401 TOKEN_INVALID', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const make = (payload: Record<string, unknown>, edit: (j: SignJWT) => SignJWT) =>
+      edit(new SignJWT({ role: 'user', token_type: 'access', ...payload })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+        .setSubject('u-1').setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt().setExpirationTime('5m'))
+        .sign(key.privateKey);
+    const tokens = [
+      await make({ sid: 's-1' }, (j) => j.setJti('j').setIssuer('someone-else')),
+      await make({}, (j) => j.setJti('j')),
+      await make({ sid: 's-1' }, (j) => j),
+      await make({ sid: 's-1' }, (j) => j.setJti('j').setIssuedAt(now + 3600).setExpirationTime(now + 7200)),
+    ];
+    for (const token of tokens) {
+      const r = await call(app, '/me', token);
+      assert.deepEqual([r.status, r.code], [401, 'TOKEN_INVALID']);
+    }
+  });
+
+  it('a token living longer than the configured lifetime is refused even before its exp', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const longLived = await new SignJWT({ sid: 's-1', role: 'user', token_type: 'access' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setSubject('u-1').setIssuer(settings.issuer).setAudience(settings.audience)
+      .setIssuedAt(now - settings.ttlSeconds - 60).setExpirationTime(now + 3600).setJti('j')
+      .sign(key.privateKey);
+    const r = await call(app, '/me', longLived);
+    assert.equal(r.status, 401);
+  });
+
   it('an opaque refresh token used as an access token → 401 TOKEN_INVALID', async () => {
     const r = await call(app, '/me', 'rt_3q2-7wHXkVjZp8cYq0hJkq4m1Z5c9aL2bNx');
     assert.deepEqual([r.status, r.code], [401, 'TOKEN_INVALID']);

@@ -22,8 +22,11 @@ export interface AuthGuards {
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
-/** preHandlers for routes: `{ preHandler: guards.requireAuth }` or `guards.requireRole('admin')`. */
-export function createAuthGuards(verifier: TokenVerifier, revocations?: RevocationCheck): AuthGuards {
+/**
+ * preHandlers for routes: `{ preHandler: guards.requireAuth }` or `guards.requireRole('admin')`.
+ * The revocation check is required: a token of a revoked session must fail before its `exp`.
+ */
+export function createAuthGuards(verifier: TokenVerifier, revocations: RevocationCheck): AuthGuards {
   async function requireAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!header) {
@@ -36,7 +39,7 @@ export function createAuthGuards(verifier: TokenVerifier, revocations?: Revocati
       throw new AppError('TOKEN_INVALID', 'access token is not valid');
     }
     const auth = await verifier.verify(match[1]!);
-    if (revocations && (await revocations.isRevoked(auth))) throw new AppError('TOKEN_REVOKED', 'access token has been revoked');
+    if (await revocations.isRevoked(auth)) throw new AppError('TOKEN_REVOKED', 'access token has been revoked');
     request.auth = auth;
     const ctx = currentContext();
     if (ctx) enterContext({ ...ctx, userId: auth.userId });

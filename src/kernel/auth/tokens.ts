@@ -5,6 +5,7 @@ import type { SigningKey } from './keys.js';
 
 /** RFC 9068 media type of access tokens: a JWT of any other type (or none) is never accepted. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+const CLOCK_TOLERANCE_S = 5;
 
 export interface AccessClaims {
   userId: string;
@@ -45,7 +46,7 @@ export interface TokenVerifier {
  * Verifies access tokens against a key set (local JWKS in the auth process, the published JWKS
  * elsewhere). Only asymmetric algorithms are accepted, so `alg: none` and HMAC tricks fail.
  */
-export function createTokenVerifier(keys: JWTVerifyGetKey, s: Omit<TokenSettings, 'ttlSeconds'>): TokenVerifier {
+export function createTokenVerifier(keys: JWTVerifyGetKey, s: TokenSettings): TokenVerifier {
   return {
     async verify(token) {
       let payload: Record<string, unknown>;
@@ -56,7 +57,10 @@ export function createTokenVerifier(keys: JWTVerifyGetKey, s: Omit<TokenSettings
           algorithms: ['EdDSA', 'ES256'],
           typ: ACCESS_TOKEN_TYP,
           requiredClaims: ['sub', 'sid', 'role', 'jti', 'iat', 'exp'],
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE_S,
+          // Bounds a token's age by the configured lifetime whatever its `exp` says, and rejects
+          // `iat` in the future, so "revoke everything issued before T" cannot be outlived.
+          maxTokenAge: s.ttlSeconds + CLOCK_TOLERANCE_S,
         }));
       } catch (err) {
         if (err instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'access token has expired');

@@ -125,6 +125,10 @@ describe('mail settings', () => {
     const prod = load({ NODE_ENV: 'production', EVENTLY_MODULES: 'bookings', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' });
     assert.equal(prod.mail.devMailbox, false);
     assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587', EVENTLY_DEV_MAILBOX: 'true' }).mail.devMailbox, true);
+    assert.throws(
+      () => load({ NODE_ENV: 'production', EVENTLY_DEV_MAILBOX: 'true', SMTP_URL: 'smtp://m:587', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' }),
+      /EVENTLY_DEV_MAILBOX cannot be on in production/,
+    );
     assert.throws(() => load({ SMTP_URL: 'http://mail' }), /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/);
   });
 });

@@ -173,6 +173,10 @@ function checkRules(c: Config): string[] {
   if (c.env === 'production') {
     if (!c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
     if (!c.redis.url) problems.push('REDIS_URL is required in production');
+    if (c.mail.devMailbox) {
+      // The dev mailbox shows every verification and reset code to whoever asks.
+      problems.push('EVENTLY_DEV_MAILBOX cannot be on in production: it would publish every code and reset email');
+    }
     if (c.modules.includes('notifications') && !c.mail.smtpUrl && !c.mail.devMailbox) {
       problems.push('SMTP_URL is required in production to run the notifications module (mail would have nowhere to go)');
     }
