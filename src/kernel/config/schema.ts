@@ -65,7 +65,7 @@ export const SETTINGS = {
   MAIL_FROM: str({ default: 'Evently <no-reply@evently.local>', doc: 'Sender of every email.' }),
   EVENTLY_DEV_MAILBOX: optional(bool({
     defaultDoc: 'on without SMTP_URL outside production',
-    doc: 'Keep outgoing mail in the database and show it at `GET /dev/mailbox` instead of (or, with SMTP_URL, besides) sending it. Never on by default in production.',
+    doc: 'Keep outgoing mail in the database and show it at `GET /dev/mailbox` instead of (or, with SMTP_URL, besides) sending it. Refused in production: it shows every code to anyone.',
   })),
   JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
   JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),
