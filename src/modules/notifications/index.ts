@@ -7,7 +7,7 @@ import { startMailSweep } from './mail.sweep.js';
 import { recipientsConsumer } from './recipients.consumer.js';
 import { sendEmailJob } from './send-email.job.js';
 
-/** Mails in flight per process: each holds a database connection while it talks to the server. */
+/** Mails in flight per process (no database connection is held while one talks to the server). */
 const SEND_CONCURRENCY = 5;
 
 /**

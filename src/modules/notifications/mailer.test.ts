@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { classifySmtpError, MailDeliveryError, smtpMailer } from './mailer.js';
+import { classifySmtpError, isSingleAddress, MailDeliveryError, smtpMailer } from './mailer.js';
 import { startTestSmtp, type TestSmtp } from './notifications.testkit.js';
 
 const message = (to: string) => ({ to, subject: 'Hello', text: 'plain', html: '<p>html</p>', template: 'welcome' });
-// The SMTP mailer never uses the transaction; only the dev mailbox writes through it.
-const noTrx = undefined as never;
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -22,7 +20,7 @@ describe('SMTP mailer against a real SMTP server', () => {
   after(() => smtp?.close());
 
   it('sends text and HTML from MAIL_FROM and returns the Message-ID', async () => {
-    const { messageId } = await smtpMailer(smtp.url, 'Evently <mail@evently.test>').send(message('ok@example.com'), noTrx);
+    const { messageId } = await smtpMailer(smtp.url, 'Evently <mail@evently.test>').send(message('ok@example.com'));
     const [mail] = smtp.to('ok@example.com');
     assert.equal(mail!.from, 'mail@evently.test');
     assert.ok(mail!.body.includes(`Message-ID: ${messageId}`));
@@ -34,8 +32,8 @@ describe('SMTP mailer against a real SMTP server', () => {
     const mailer = smtpMailer(smtp.url, 'mail@evently.test');
     smtp.failRcpt('no@example.com', 550);
     smtp.failRcpt('later@example.com', 451);
-    const permanent = await mailer.send(message('no@example.com'), noTrx).then(() => undefined, (e: unknown) => e);
-    const temporary = await mailer.send(message('later@example.com'), noTrx).then(() => undefined, (e: unknown) => e);
+    const permanent = await mailer.send(message('no@example.com')).then(() => undefined, (e: unknown) => e);
+    const temporary = await mailer.send(message('later@example.com')).then(() => undefined, (e: unknown) => e);
     assert.ok(permanent instanceof MailDeliveryError && permanent.permanent, String(permanent));
     assert.match(permanent.message, /550/);
     assert.ok(temporary instanceof MailDeliveryError && !temporary.permanent, String(temporary));
@@ -44,7 +42,7 @@ describe('SMTP mailer against a real SMTP server', () => {
 
   it('a refused connection is temporary', async () => {
     const err = await smtpMailer(`smtp://127.0.0.1:${await closedPort()}`, 'mail@evently.test')
-      .send(message('x@example.com'), noTrx)
+      .send(message('x@example.com'))
       .then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof MailDeliveryError && !err.permanent, String(err));
   });
@@ -53,5 +51,39 @@ describe('SMTP mailer against a real SMTP server', () => {
     assert.equal(classifySmtpError(Object.assign(new Error('Invalid login'), { code: 'EAUTH', responseCode: 535, permanent: true })).permanent, false);
     assert.equal(classifySmtpError(Object.assign(new Error('bad sequence'), { code: 'EENVELOPE', responseCode: 503, permanent: false })).permanent, false);
     assert.equal(classifySmtpError(Object.assign(new Error('Invalid recipient'), { code: 'EENVELOPE' })).permanent, true);
+  });
+
+  it('554 on MAIL FROM is temporary (the sender is our configuration); 550 on RCPT TO is permanent', async () => {
+    const mailer = smtpMailer(smtp.url, 'mail@evently.test');
+    smtp.failMailFrom(554);
+    const sender = await mailer.send(message('from-refused@example.com')).then(() => undefined, (e: unknown) => e);
+    assert.ok(sender instanceof MailDeliveryError && !sender.permanent, String(sender));
+    assert.match(sender.message, /MAIL FROM 554/);
+    smtp.failRcpt('rcpt-refused@example.com', 550);
+    const rcpt = await mailer.send(message('rcpt-refused@example.com')).then(() => undefined, (e: unknown) => e);
+    assert.ok(rcpt instanceof MailDeliveryError && rcpt.permanent, String(rcpt));
+    assert.match(rcpt.message, /RCPT TO 550/);
+  });
+
+  it('classifies by command: 5xx is permanent only for RCPT TO and DATA', () => {
+    const err = (command: string, responseCode: number, code = 'EENVELOPE') => Object.assign(new Error('x'), { code, command, responseCode, permanent: responseCode >= 500 });
+    for (const command of ['CONN', 'EHLO', 'HELO', 'MAIL FROM', 'AUTH PLAIN']) assert.equal(classifySmtpError(err(command, 554, 'EPROTOCOL')).permanent, false, command);
+    assert.equal(classifySmtpError(err('RCPT TO', 550)).permanent, true);
+    assert.equal(classifySmtpError(err('DATA', 554, 'EMESSAGE')).permanent, true);
+    assert.equal(classifySmtpError(err('RCPT TO', 451)).permanent, false);
+    assert.equal(classifySmtpError(err('DATA', 503)).permanent, false);
+    assert.equal(classifySmtpError(Object.assign(new Error('Invalid sender "x"'), { code: 'EENVELOPE', command: 'API' })).permanent, false);
+  });
+
+  it('refuses an address field that names more than one mailbox before any server sees it (permanent)', async () => {
+    const mailer = smtpMailer(smtp.url, 'mail@evently.test');
+    const before = smtp.messages.length;
+    for (const to of ['victim@example.com, attacker@evil.test', 'victim@example.com;attacker@evil.test', 'Victim <victim@example.com>', 'a b@example.com', '"a,b"@example.com']) {
+      const err = await mailer.send(message(to)).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof MailDeliveryError && err.permanent, `${to}: ${String(err)}`);
+    }
+    assert.equal(smtp.messages.length, before);
+    assert.equal(smtp.rcptAttempts('attacker@evil.test'), 0);
+    assert.equal(isSingleAddress('victim@example.com'), true);
   });
 });

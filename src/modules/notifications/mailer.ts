@@ -15,8 +15,18 @@ export interface MailMessage {
  * together with the row that says the mail was sent. It throws MailDeliveryError when the mail did
  * not go out; it never swallows a failure.
  */
+/**
+ * Where mail goes, in two steps the send job keeps apart:
+ * - `send` hands the message to a server outside the database (SMTP). It runs outside any
+ *   transaction, after the job has committed its claim on the row, and throws MailDeliveryError
+ *   when the mail did not go out; it never swallows a failure. Absent for the dev mailbox alone.
+ * - `keep` writes a copy in the database (the dev mailbox), in the short transaction that marks
+ *   the row sent, so the copy exists exactly when the row says the mail was sent.
+ * At least one of them is present; the message id is `send`'s when there is one, else `keep`'s.
+ */
 export interface Mailer {
-  send(message: MailMessage, trx: Executor): Promise<{ messageId: string }>;
+  send?(message: MailMessage): Promise<{ messageId: string }>;
+  keep?(message: MailMessage, trx: Executor): Promise<{ messageId: string }>;
 }
 
 /** `permanent`: the server refused this message for good (retrying the same message cannot help). */
@@ -32,35 +42,57 @@ export class MailDeliveryError extends Error {
   }
 }
 
+/**
+ * One plain address (local@domain) and nothing a mail library could read as a list, a display name
+ * or a group: no ',' ';' '<' '>' quotes, brackets or whitespace. Nodemailer splits
+ * "victim@example.com, attacker@evil.test" into two recipients; this refuses it before any server
+ * sees it.
+ */
+export function isSingleAddress(to: string): boolean {
+  return to.length <= 254 && /^[^\s,;<>"()[\]\\@]+@[^\s,;<>"()[\]\\@]+$/.test(to);
+}
+
+export function assertSingleAddress(to: string): void {
+  if (!isSingleAddress(to)) throw new MailDeliveryError(`refused recipient ${JSON.stringify(to)}: not a single plain address`, true);
+}
+
 /** Nodemailer's error fields we look at (see NodemailerError in its types). */
 interface SmtpError extends Error {
   code?: string;
+  command?: string;
   responseCode?: number;
   response?: string;
-  permanent?: boolean;
 }
 
+/** The commands whose 5xx reply is about this message or this recipient (`DATA` covers the final '.'). */
+const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
+
 /**
- * A 5xx reply to this message or its recipient is permanent (nodemailer sets `permanent` from the
- * reply class, 503 excluded), and so is an address nodemailer refuses before talking to a server.
- * Everything else is temporary: 4xx replies, refused or dropped connections, timeouts, TLS
- * problems — and a rejected login, which is our configuration being wrong, not the message: once
- * it is fixed the retries go through.
+ * Permanent only when retrying the same message cannot help:
+ * - a 5xx reply (503 "bad sequence" excluded) to `RCPT TO` or `DATA`: the server refuses this
+ *   recipient or this content;
+ * - a recipient nodemailer refuses before talking to any server (EENVELOPE without a reply).
+ * Everything else is temporary, 5xx included: a 5xx to the greeting, EHLO, AUTH or MAIL FROM is
+ * about our configuration (sender, credentials) or the server's state, not the message, and once
+ * that is fixed the retries go through. So are 4xx replies, refused or dropped connections,
+ * timeouts and TLS problems.
  */
 export function classifySmtpError(err: unknown): MailDeliveryError {
   const e = err as SmtpError;
-  const invalidEnvelope = e?.code === 'EENVELOPE' && !e.responseCode;
-  const permanent = (e?.permanent === true && e.code !== 'EAUTH') || invalidEnvelope;
+  const code = e?.responseCode;
+  const refusedMessage = code !== undefined && code >= 500 && code < 600 && code !== 503 && MESSAGE_COMMANDS.has(e.command ?? '');
+  const invalidRecipient = e?.code === 'EENVELOPE' && !code && /recipient/i.test(e.message ?? '');
   const detail = e?.response ?? e?.message ?? String(err);
-  return new MailDeliveryError(`SMTP ${e?.code ?? 'error'}${e?.responseCode ? ` ${e.responseCode}` : ''}: ${detail}`, permanent, { cause: err });
+  const what = `SMTP ${e?.code ?? 'error'}${e?.command ? ` ${e.command}` : ''}${code ? ` ${code}` : ''}`;
+  return new MailDeliveryError(`${what}: ${detail}`, refusedMessage || invalidRecipient, { cause: err });
 }
 
 /**
  * A real SMTP conversation per message (no pool: nothing to close at shutdown, and a worker sends
- * a few mails a second at most). Timeouts are short because the job holds a database transaction
- * while it talks to the server.
+ * a few mails a second at most). No transaction is open while it talks to the server; the timeouts
+ * bound how long a claim stays 'sending'.
  */
-export function smtpMailer(smtpUrl: string, from: string): Mailer {
+export function smtpMailer(smtpUrl: string, from: string): Required<Pick<Mailer, 'send'>> {
   const transport = createTransport({
     url: smtpUrl,
     connectionTimeout: 10_000,
@@ -72,6 +104,7 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
   });
   return {
     async send(message) {
+      assertSingleAddress(message.to);
       try {
         const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
         return { messageId: info.messageId };
@@ -84,22 +117,16 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
 
 export function devMailboxMailer(): Mailer {
   return {
-    async send(message, trx) {
+    async keep(message, trx) {
       const id = await storeDevMail(trx, message);
       return { messageId: `<${id}@dev-mailbox.evently>` };
     },
   };
 }
 
-/** SMTP first: if it fails, nothing was stored, so a retry does not leave a second copy in the mailbox. */
+/** SMTP sends, the dev mailbox keeps a copy when the row is marked sent (so a failed send leaves none). */
 function both(smtp: Mailer, dev: Mailer): Mailer {
-  return {
-    async send(message, trx) {
-      const sent = await smtp.send(message, trx);
-      await dev.send(message, trx);
-      return sent;
-    },
-  };
+  return { send: smtp.send, keep: dev.keep };
 }
 
 /** The mailer the configuration asks for; undefined when mail has nowhere to go. */

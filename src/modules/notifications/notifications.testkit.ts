@@ -20,6 +20,8 @@ export interface TestSmtp {
   to(address: string): ReceivedMail[];
   /** The next RCPT TO commands for `address` are answered with these codes, one each, in order. */
   failRcpt(address: string, ...codes: number[]): void;
+  /** The next MAIL FROM commands (whatever the sender) are answered with these codes, one each. */
+  failMailFrom(...codes: number[]): void;
   /** RCPT TO commands tried per address, failed ones included. */
   rcptAttempts(address: string): number;
   close(): Promise<void>;
@@ -39,10 +41,15 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const failures = new Map<string, number[]>();
   const attempts = new Map<string, number>();
+  let mailFromFailures: number[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      const code = mailFromFailures.shift();
+      callback(code ? smtpError(code) : null);
+    },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
       attempts.set(to, (attempts.get(to) ?? 0) + 1);
@@ -72,6 +79,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     messages,
     to: (address) => messages.filter((m) => m.to.includes(address.toLowerCase())),
     failRcpt: (address, ...codes) => void failures.set(address.toLowerCase(), codes),
+    failMailFrom: (...codes) => void (mailFromFailures = codes),
     rcptAttempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

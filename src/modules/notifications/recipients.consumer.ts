@@ -1,5 +1,6 @@
 import type { Consumer, Logger } from '../../kernel/index.js';
 import { payloadOf } from './auth-events.js';
+import { forgetUnsentMailOf } from './mail-log.repository.js';
 import { applyRecipientChange, markRecipientDeleted } from './recipients.repository.js';
 
 /**
@@ -31,7 +32,11 @@ export function recipientsConsumer(logger: Logger): Consumer {
         return;
       }
       const deleted = payloadOf(event, 'auth.user.deleted', logger);
-      if (deleted) await markRecipientDeleted(trx, deleted.user_id, at);
+      if (deleted) {
+        await markRecipientDeleted(trx, deleted.user_id, at);
+        // Their mails not sent yet lose address and code, and queued ones are never sent.
+        await forgetUnsentMailOf(trx, deleted.user_id);
+      }
     },
   };
 }

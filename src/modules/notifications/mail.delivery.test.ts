@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { createAdapters, newId, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
+import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
+import { waitFor } from '../../../test/support/outbox-probe.js';
+import { dropPrefix, redisUrl, uniquePrefix } from '../../../test/support/redis.js';
+import { payloadOf } from './auth-events.js';
+import { enqueueMail, SEND_EMAIL_JOB } from './mail.consumer.js';
+import { CODE_EXPIRED, mailJobId, OUTCOME_UNKNOWN, RECIPIENT_DELETED, type MailKey } from './mail-log.repository.js';
+import { sweepMail } from './mail.sweep.js';
+import { devMailboxMailer, smtpMailer, type Mailer } from './mailer.js';
+import { notificationsModule } from './index.js';
+import { recipientsConsumer } from './recipients.consumer.js';
+import { sendEmailJob } from './send-email.job.js';
+import { emitAuthEvent, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
+
+const TEST = { timeout: 30_000 };
+const FROM = 'mail@evently.test';
+const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 };
+
+/**
+ * The send job and the sweep driven by the test: the app runs notifications without its own send
+ * worker and sweep (only the recipients projection), so nothing else touches these rows.
+ */
+describe('mail delivery: at most once, revived when stuck, never to an expired code or a list', () => {
+  let t: TestEvently;
+  let smtp: TestSmtp;
+  before(async () => {
+    smtp = await startTestSmtp();
+    t = await startTestEvently({
+      env: { EVENTLY_DEV_MAILBOX: 'true', OUTBOX_POLL_MS: '50' },
+      modules: { notifications: { ...notificationsModule, worker: (ctx) => [recipientsConsumer(ctx.logger)], scheduler: undefined } },
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  const db = () => t.evently.database.db;
+  const address = (label: string) => `${label}-${newId().slice(-8)}@example.com`;
+  const smtpAndDev = (): Mailer => ({ send: smtpMailer(smtp.url, FROM).send, keep: devMailboxMailer().keep });
+  const code = (minutes: number) => ({ otp: '123456', valid_minutes: 10, expires_at: new Date(Date.now() + minutes * 60_000).toISOString() });
+
+  async function insertMail(to: string | null, o: { data?: Record<string, unknown>; agoMinutes?: number; userId?: string } = {}): Promise<MailKey> {
+    const key: MailKey = { event_id: newId(), user_id: o.userId ?? newId(), template: 'verify_email' };
+    await sql`insert into notifications.mail_log (event_id, user_id, template, to_email, data, created_at)
+      values (${key.event_id}, ${key.user_id}, ${key.template}, ${to}, ${JSON.stringify(o.data ?? code(10))}::jsonb,
+              now() - make_interval(mins => ${o.agoMinutes ?? 0}))`.execute(db());
+    return key;
+  }
+  const rowOf = async (k: MailKey) =>
+    (await sql<{ status: string; attempts: number; last_error: string | null; data: Record<string, unknown>; to_email: string | null }>`
+      select status, attempts, last_error, data, to_email from notifications.mail_log
+      where event_id = ${k.event_id} and user_id = ${k.user_id} and template = ${k.template}`.execute(db())).rows[0]!;
+  const run = (k: MailKey, mailer: Mailer, attempt = 1, maxAttempts = 4) =>
+    sendEmailJob({ db: db(), mailer, logger: t.evently.logger })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
+  const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: v, err: undefined as Error | undefined }), (err: Error) => ({ ok: undefined, err }));
+
+  /** Makes the update that marks `to`'s row sent fail `times` times (a sequence: the count survives the rollbacks). */
+  async function failMarkSent(to: string, times: number): Promise<void> {
+    await sql`create table if not exists notifications.test_mark_sent_faults (to_email text primary key, times int not null)`.execute(db());
+    await sql.raw(`create or replace function notifications.test_fail_mark_sent() returns trigger language plpgsql as $$
+      declare n int;
+      begin
+        select times into n from notifications.test_mark_sent_faults where to_email = new.to_email;
+        if n is not null and new.status = 'sent' and old.status <> 'sent'
+           and nextval(format('notifications.%I', 'fault_' || md5(new.to_email))) <= n then
+          raise exception 'injected fault: mark sent';
+        end if;
+        return new;
+      end $$`).execute(db());
+    await sql`drop trigger if exists test_fail_mark_sent on notifications.mail_log`.execute(db());
+    await sql`create trigger test_fail_mark_sent before update on notifications.mail_log for each row execute function notifications.test_fail_mark_sent()`.execute(db());
+    await sql.raw(`create sequence notifications."fault_${createHash('md5').update(to).digest('hex')}"`).execute(db());
+    await sql`insert into notifications.test_mark_sent_faults values (${to}, ${times})`.execute(db());
+  }
+
+  it('SMTP accepts but marking sent fails once: retried in place, exactly one mail, row sent', TEST, async () => {
+    const to = address('marksent');
+    await failMarkSent(to, 1);
+    const key = await insertMail(to);
+    assert.equal(await run(key, smtpAndDev()), 'done');
+    assert.equal(smtp.to(to).length, 1);
+    const row = await rowOf(key);
+    assert.deepEqual({ status: row.status, attempts: row.attempts, otp: row.data.otp }, { status: 'sent', attempts: 1, otp: undefined });
+    const { rows } = await sql`select 1 from notifications.dev_mailbox where "to" = ${to}`.execute(db());
+    assert.equal(rows.length, 1, 'one dev copy: the failed mark-sent rolled its copy back');
+  });
+
+  it('SMTP accepts but the outcome is never recorded: the next run does not send again', TEST, async () => {
+    const to = address('lost-outcome');
+    await failMarkSent(to, 1000);
+    const key = await insertMail(to);
+    const first = await outcome(run(key, smtpAndDev()));
+    assert.match(first.err?.message ?? '', /injected fault/);
+    assert.equal((await rowOf(key)).status, 'sending');
+    const second = await outcome(run(key, smtpAndDev(), 2));
+    assert.equal(second.err?.name, 'PermanentJobError');
+    const row = await rowOf(key);
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: OUTCOME_UNKNOWN, otp: undefined });
+    assert.equal(await run(key, smtpAndDev(), 1), 'skipped', 'a failed row is never sent by a job');
+    assert.equal(smtp.to(to).length, 1, 'exactly one mail at the SMTP server');
+  });
+
+  it('554 on MAIL FROM is retried (row queued again), 550 on RCPT TO fails at once', TEST, async () => {
+    const to = address('mailfrom');
+    const key = await insertMail(to);
+    smtp.failMailFrom(554);
+    const first = await outcome(run(key, smtpAndDev()));
+    assert.ok(first.err && first.err.name !== 'PermanentJobError', String(first.err));
+    const queued = await rowOf(key);
+    assert.equal(queued.status, 'queued');
+    assert.match(queued.last_error ?? '', /MAIL FROM 554/);
+    assert.equal(await run(key, smtpAndDev(), 2), 'done');
+    assert.equal(smtp.to(to).length, 1);
+    assert.equal((await rowOf(key)).attempts, 2);
+
+    const refused = address('rcpt550');
+    const refusedKey = await insertMail(refused);
+    smtp.failRcpt(refused, 550);
+    assert.equal((await outcome(run(refusedKey, smtpAndDev()))).err?.name, 'PermanentJobError');
+    assert.equal((await rowOf(refusedKey)).status, 'failed');
+  });
+
+  it('an address field naming several mailboxes is refused by the schema and never sent', TEST, async () => {
+    const list = 'victim@example.com, attacker@evil.test';
+    const event = { id: newId(), type: 'auth.otp.requested', version: 1, occurredAt: new Date().toISOString(),
+      payload: { user_id: newId(), email: list, otp: '123456', purpose: 'verify_email', expires_at: new Date(Date.now() + 600_000).toISOString() } } as unknown as DomainEvent;
+    assert.equal(payloadOf(event, 'auth.otp.requested', t.evently.logger), undefined);
+    assert.ok(payloadOf({ ...event, payload: { ...(event.payload as object), email: 'victim@example.com' } }, 'auth.otp.requested', t.evently.logger));
+
+    const key = await insertMail(list);
+    assert.equal((await outcome(run(key, smtpAndDev()))).err?.name, 'PermanentJobError');
+    assert.equal((await rowOf(key)).status, 'failed');
+    assert.equal(smtp.rcptAttempts('attacker@evil.test'), 0);
+    assert.equal(smtp.rcptAttempts('victim@example.com'), 0);
+  });
+
+  it('an expired code is not mailed: failed, code removed', TEST, async () => {
+    const to = address('expired');
+    const key = await insertMail(to, { data: code(-1) });
+    assert.equal(await run(key, smtpAndDev()), 'skipped');
+    const row = await rowOf(key);
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
+    assert.equal(smtp.to(to).length, 0);
+  });
+
+  it('auth.user.deleted clears the address and code of queued mail, which is never sent', TEST, async () => {
+    const userId = newId();
+    const to = address('deleted');
+    const key = await insertMail(to, { userId });
+    await emitAuthEvent(t, 'auth.user.deleted', { user_id: userId });
+    await waitFor(async () => (await rowOf(key)).status === 'failed', 10_000, 'the queued mail given up');
+    const row = await rowOf(key);
+    assert.deepEqual({ to: row.to_email, error: row.last_error, otp: row.data.otp }, { to: null, error: RECIPIENT_DELETED, otp: undefined });
+    assert.equal(await run(key, smtpAndDev()), 'skipped');
+    assert.equal(smtp.to(to).length, 0);
+  });
+
+  it('the sweep gives up on claims left behind by a dead run and fails expired queued codes', TEST, async () => {
+    const abandoned = await insertMail(address('abandoned'));
+    await sql`update notifications.mail_log set status = 'sending', claim_id = ${newId()}, claimed_at = now() - interval '1 hour'
+      where event_id = ${abandoned.event_id}`.execute(db());
+    const expired = await insertMail(address('expired-swept'), { data: code(-1), agoMinutes: 5 });
+    const { jobs, cleanup } = await makeQueue('memory');
+    try {
+      const r = await sweepMail(db(), jobs);
+      assert.deepEqual({ abandoned: r.abandoned, expired: r.expired, created: r.created }, { abandoned: 1, expired: 1, created: 0 });
+    } finally {
+      await cleanup();
+    }
+    assert.deepEqual([(await rowOf(abandoned)).status, (await rowOf(abandoned)).last_error], ['failed', OUTCOME_UNKNOWN]);
+    const row = await rowOf(expired);
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
+  });
+
+  /** A job queue of its own (fast retries), in-process or on Redis under a prefix of its own. */
+  async function makeQueue(kind: 'memory' | 'bullmq'): Promise<{ jobs: JobQueue; cleanup: () => Promise<void> }> {
+    const prefix = uniquePrefix('mail');
+    const config: Config = {
+      ...t.config,
+      jobs: { ...t.config.jobs, attempts: RETRY.attempts, baseDelayMs: RETRY.baseDelayMs, maxDelayMs: RETRY.maxDelayMs },
+      redis: { ...t.config.redis, url: kind === 'bullmq' ? redisUrl() : undefined, prefix },
+    };
+    const adapters = await createAdapters(config, t.evently.logger);
+    return {
+      jobs: adapters.jobs,
+      async cleanup() {
+        await adapters.jobs.stop();
+        await adapters.close();
+        if (kind === 'bullmq') await dropPrefix(prefix);
+      },
+    };
+  }
+  const queues: Array<'memory' | 'bullmq'> = redisUrl() ? ['memory', 'bullmq'] : ['memory'];
+  for (const kind of queues) {
+    it(`${kind} queue: a non-SMTP failure on every attempt dead-letters the job; the sweep revives it and the mail goes out once`, TEST, async () => {
+      const { jobs, cleanup } = await makeQueue(kind);
+      let broken = true;
+      const smtpSend = smtpMailer(smtp.url, FROM).send;
+      const mailer: Mailer = {
+        async send(message) {
+          if (broken) throw new Error('connection terminated unexpectedly (test)');
+          return smtpSend(message);
+        },
+      };
+      try {
+        jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: db(), mailer, logger: t.evently.logger }));
+        await jobs.start();
+        const to = address(`revive-${kind}`);
+        // A row the sweep considers stale, whose job runs (and dies) now.
+        const key = await insertMail(to, { agoMinutes: 2, data: code(30) });
+        await enqueueMail(jobs, key);
+        await waitFor(async () => (await jobs.deadLetters(SEND_EMAIL_JOB)).some((d) => d.id === mailJobId(key)), 10_000, 'the dead letter');
+        const stuck = await rowOf(key);
+        assert.deepEqual({ status: stuck.status, attempts: stuck.attempts }, { status: 'queued', attempts: RETRY.attempts });
+        assert.equal((await enqueueMail(jobs, key)).created, false, 'the queue still knows the dead id: enqueueing alone cannot help');
+
+        broken = false;
+        const r = await sweepMail(db(), jobs);
+        assert.equal(r.revived, 1);
+        await waitFor(async () => (await rowOf(key)).status === 'sent', 10_000, 'the revived mail sent');
+        assert.equal(smtp.to(to).length, 1);
+        assert.deepEqual(await sweepMail(db(), jobs), { created: 0, revived: 0, expired: 0, abandoned: 0 });
+        assert.equal(smtp.to(to).length, 1);
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+});
