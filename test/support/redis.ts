@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { before, after, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 
 /**
@@ -53,4 +53,26 @@ export async function dropPrefix(prefix: string): Promise<void> {
   } finally {
     await redis.quit();
   }
+}
+
+/**
+ * For contract suites run against Redis: opens `count` clients for the enclosing suite (separate
+ * connections, so "parallel" calls really are) and returns a factory that builds one instance per
+ * client under a fresh key prefix for each test. Everything under the suite's prefix is deleted after.
+ */
+export function perTestOnRedis<T>(label: string, make: (redis: Redis, prefix: string) => T, count = 4): () => T[] {
+  const suitePrefix = uniquePrefix(label);
+  const clients: Redis[] = [];
+  let n = 0;
+  before(() => {
+    for (let i = 0; i < count; i++) clients.push(newRedis());
+  });
+  after(async () => {
+    await cleanupRedis(clients[0]!, suitePrefix);
+    await Promise.all(clients.map((c) => c.quit()));
+  });
+  return () => {
+    const prefix = `${suitePrefix}${n++}:`;
+    return clients.map((redis) => make(redis, prefix));
+  };
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { perTestOnRedis, skipWithoutRedis } from '../../../test/support/redis.js';
 import { createMemoryLocks, createRedisLocks, type LockManager } from './index.js';
 
 /**
@@ -73,19 +72,5 @@ describe('memory locks', () => {
 });
 
 describe('redis locks', { skip: skipWithoutRedis() }, () => {
-  const suitePrefix = uniquePrefix('lock');
-  const clients: Redis[] = [];
-  let n = 0;
-  before(() => {
-    for (let i = 0; i < 4; i++) clients.push(newRedis());
-  });
-  after(async () => {
-    await cleanupRedis(clients[0]!, suitePrefix);
-    await Promise.all(clients.map((c) => c.quit()));
-  });
-
-  lockContract(() => {
-    const prefix = `${suitePrefix}${n++}:`;
-    return clients.map((redis) => createRedisLocks({ redis, prefix }));
-  });
+  lockContract(perTestOnRedis('lock', (redis, prefix) => createRedisLocks({ redis, prefix })));
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders, type RateLimiter, type RateLimitRule } from './index.js';
 
 /**
@@ -85,26 +84,12 @@ describe('memory rate limiter', () => {
 });
 
 describe('redis rate limiter', { skip: skipWithoutRedis() }, () => {
-  const suitePrefix = uniquePrefix('rl');
-  const clients: Redis[] = [];
-  let n = 0;
-  before(() => {
-    for (let i = 0; i < 4; i++) clients.push(newRedis());
-  });
-  after(async () => {
-    await cleanupRedis(clients[0]!, suitePrefix);
-    await Promise.all(clients.map((c) => c.quit()));
-  });
-
-  rateLimiterContract(() => {
-    const prefix = `${suitePrefix}${n++}:`;
-    return clients.map((redis) => createRedisRateLimiter({ redis, prefix }));
-  });
+  rateLimiterContract(perTestOnRedis('rl', (redis, prefix) => createRedisRateLimiter({ redis, prefix })));
 
   it('throws when the store fails, so callers choose fail-open or fail-closed', async () => {
     const broken = newRedis();
     await broken.quit();
-    const limiter = createRedisRateLimiter({ redis: broken, prefix: `${suitePrefix}broken:` });
+    const limiter = createRedisRateLimiter({ redis: broken, prefix: uniquePrefix('rl-broken') });
     await assert.rejects(limiter.hit({ name: 'x', points: 1, windowMs: 1000 }, 'k'), Error);
   });
 });
