@@ -49,7 +49,8 @@ if (!env.REDIS_URL) {
 const concurrency = Number(env.TEST_CONCURRENCY ?? 2);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  // A hung test fails after TEST_TIMEOUT_MS instead of holding CI until its own limit.
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${env.TEST_TIMEOUT_MS ?? 180_000}`, '--test-reporter=spec', ...files],
   { cwd: root, env, stdio: 'inherit' },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   assertCanRunModules,
+  withTimeout,
   createAdapters,
   createDatabase,
   createLogger,
@@ -49,9 +50,17 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   assertCanRunModules(config);
   const logger = options.logger ?? createLogger({ level: config.log.level, service: serviceName(config) });
   const modules = config.modules.map((m) => options.modules?.[m] ?? ALL_MODULES[m]);
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: { step: string; run: () => Promise<void> }[] = [];
+  const onStop = (step: string, run: () => Promise<void>) => cleanups.push({ step, run });
+  // Each step gets a share of the shutdown budget: one that hangs (a client stuck reconnecting)
+  // is logged and skipped, so the steps after it still close the pools and connections.
+  const stepBudgetMs = Math.max(1_000, Math.floor(config.shutdownTimeoutMs / 4));
   const closeAll = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: Error) => logger.error({ err }, 'error during shutdown'));
+    for (const { step, run } of cleanups.reverse()) {
+      await withTimeout(run(), stepBudgetMs, `shutdown step "${step}" did not finish`).catch((err: Error) =>
+        logger.error({ step, err: err.message }, 'shutdown step failed or timed out; continuing'),
+      );
+    }
     cleanups.length = 0;
   };
 
@@ -60,15 +69,15 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
       const embedded = await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
-      cleanups.push(() => embedded.stop());
+      onStop('embedded postgres', () => embedded.stop());
       databaseUrl = embedded.url;
     }
     const database = createDatabase({ url: databaseUrl, poolMax: config.database.poolMax, logger, applicationName: serviceName(config) });
-    cleanups.push(() => database.close());
+    onStop('database pool', () => database.close());
     if (config.database.migrateOnStart) await migrateModules(database, modules, logger);
 
     const adapters = await createAdapters(config, logger);
-    cleanups.push(() => adapters.close());
+    onStop('adapters', () => adapters.close());
 
     const server = await createServer({
       logger,
@@ -124,17 +133,17 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     // what it started. Cleanups run in reverse: schedulers, relay, bus, jobs, then the pools.
     if (has('worker')) {
       await adapters.jobs.start();
-      cleanups.push(() => adapters.jobs.stop());
+      onStop('job queue', () => adapters.jobs.stop());
       await adapters.bus.start();
-      cleanups.push(() => adapters.bus.stop());
+      onStop('event bus', () => adapters.bus.stop());
     }
     await relay.start();
-    cleanups.push(() => relay.stop());
+    onStop('outbox relay', () => relay.stop());
     if (has('scheduler')) {
       for (const [m, ctx] of contexts) {
         if (!m.scheduler) continue;
         const s = await m.scheduler(ctx);
-        cleanups.push(() => s.stop());
+        onStop(`${m.name} scheduler`, () => s.stop());
       }
     }
 

@@ -23,7 +23,7 @@ describe('readiness follows its dependencies without a restart', { skip: skipWit
       redis: true,
       env: { REDIS_URL: viaProxy(redisUrl()!, redisProxy), READINESS_TIMEOUT_MS: '1000' },
     });
-  });
+  }, { timeout: 60_000 });
   after(async () => {
     await pgProxy?.restore().catch(() => undefined);
     await redisProxy?.restore().catch(() => undefined);
@@ -31,7 +31,7 @@ describe('readiness follows its dependencies without a restart', { skip: skipWit
     await pgProxy?.close();
     await redisProxy?.close();
     await tdb?.drop();
-  });
+  }, { timeout: 60_000 });
 
   const ready = async () => {
     const res = await t.evently.app.inject({ method: 'GET', url: '/health/ready' });

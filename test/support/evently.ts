@@ -42,7 +42,12 @@ export async function startTestEvently(options: {
     config,
     database,
     async close() {
-      await evently.stop();
+      // A shutdown that hangs is a bug to report, not a reason to hold the whole run.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        evently.stop(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Evently did not stop within 30 s')), 30_000))),
+      ]).finally(() => clearTimeout(timer));
       if (options.redis) {
         await dropPrefix(prefix);
       }

@@ -20,6 +20,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = net.createServer((client) => {
+        // A connection accepted while the proxy is going down must not outlive it: an open one
+        // would keep server.close() from ever calling back.
+        if (server !== s) return void client.destroy();
         const upstream = net.connect(target.port, target.host);
         for (const sock of [client, upstream]) {
           sockets.add(sock);
@@ -41,8 +44,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const stop = async () => {
     const s = server;
     server = undefined;
+    if (!s) return;
+    const closed = new Promise<void>((r) => s.close(() => r()));
     for (const sock of sockets) sock.destroy();
-    if (s) await new Promise<void>((r) => s.close(() => r()));
+    await closed;
   };
 
   await listen();
