@@ -238,7 +238,10 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
       // An interrupted XACK only means one more delivery, which consumers deduplicate.
       if (!inHandler) conn.disconnect();
       await loop;
-      if (conn.status !== 'end') await conn.quit().catch(() => conn.disconnect());
+      // QUIT only on a live connection: on one that is closing or reconnecting it would wait in the
+      // offline queue for a reconnect that never comes, and stop() would hang.
+      if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
+      else conn.disconnect();
     },
   };
 }
