@@ -28,6 +28,8 @@ create table ${s}.inbox (
   processed_at timestamptz not null default now(),
   primary key (consumer, event_id)
 );
+-- The relay's retention cleanup deletes by age.
+create index inbox_processed_at on ${s}.inbox (processed_at);
 
 -- NOTIFY is transactional: the relay wakes up when the writing transaction commits, never before.
 create function ${s}.outbox_notify() returns trigger language plpgsql as $$
