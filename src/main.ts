@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   assertCanRunModules,
   withTimeout,
+  createAccess,
   createAdapters,
   createDatabase,
   createLogger,
@@ -11,6 +12,7 @@ import {
   migrateSchema,
   startEmbeddedPostgres,
   subscribeConsumers,
+  subscribeRevocations,
   type Adapters,
   type App,
   type Config,
@@ -91,6 +93,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     });
     app = server;
 
+    const access = createAccess(config, adapters.revocations);
     const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
       m,
       {
@@ -102,10 +105,13 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         cache: adapters.cache,
         rateLimiter: adapters.rateLimiter,
         locks: adapters.locks,
+        access,
       },
     ]);
 
     const has = (role: string) => config.roles.includes(role as never);
+    for (const [m, ctx] of contexts) await m.init?.(ctx);
+    if (has('worker')) subscribeRevocations(adapters.bus, access, logger);
     for (const [m, ctx] of contexts) {
       if (has('http') && m.http) {
         const register = m.http;

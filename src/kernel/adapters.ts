@@ -8,6 +8,7 @@ import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.
 import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
 import { createMemoryLocks, createRedisLocks, type LockManager } from './lock/index.js';
+import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './auth/index.js';
 
 export interface Adapters {
   kind: 'memory' | 'redis';
@@ -16,6 +17,7 @@ export interface Adapters {
   cache: Cache;
   rateLimiter: RateLimiter;
   locks: LockManager;
+  revocations: RevocationStore;
   checks: DependencyCheck[];
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
       cache,
       rateLimiter: createMemoryRateLimiter(),
       locks: createMemoryLocks(),
+      revocations: createMemoryRevocations(),
       checks: [],
       async close() {
         await cache.close();
@@ -76,6 +79,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     cache,
     rateLimiter: createRedisRateLimiter({ redis, prefix: `${prefix}rl:` }),
     locks: createRedisLocks({ redis, prefix: `${prefix}lock:` }),
+    revocations: createRedisRevocations({ redis, prefix: `${prefix}revoked:` }),
     checks: [{ name: 'redis', check: (ms) => withTimeout(redis.ping().then(() => undefined), ms, 'redis did not answer') }],
     async close() {
       await cache.close();

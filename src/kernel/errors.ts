@@ -5,14 +5,27 @@
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
+  /** A one-time code that is wrong, expired, used, or was never sent. */
+  OTP_INVALID: 400,
+  /** The code took its last allowed wrong guess: a new one must be requested. */
+  OTP_ATTEMPTS_EXCEEDED: 400,
+  INVALID_CURRENT_PASSWORD: 400,
   UNAUTHENTICATED: 401,
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
   TOKEN_REVOKED: 401,
+  /** Unknown email and wrong password alike: no account enumeration. */
+  INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  EMAIL_NOT_VERIFIED: 403,
+  ACCOUNT_DISABLED: 403,
+  /** An admin action an admin may not take on their own account (delete, deactivate). */
+  CANNOT_TARGET_SELF: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  EMAIL_TAKEN: 409,
+  USERNAME_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE: 422,

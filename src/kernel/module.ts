@@ -8,6 +8,7 @@ import type { Cache } from './cache/types.js';
 import type { RateLimiter } from './ratelimit/types.js';
 import type { LockManager } from './lock/types.js';
 import type { App } from './http/server.js';
+import type { Access } from './auth/access.js';
 
 /** What a module gets from the composition root: its slice of the platform, nothing global. */
 export interface ModuleContext {
@@ -20,6 +21,8 @@ export interface ModuleContext {
   cache: Cache;
   rateLimiter: RateLimiter;
   locks: LockManager;
+  /** Route guards (`requireAuth`, `requireRole`) verifying access tokens and revocations. */
+  access: Access;
 }
 
 /** Reacts to another module's events. Runs inside a transaction that also records the event id. */
@@ -45,6 +48,8 @@ export interface ModuleDefinition {
   schema: string;
   /** Folder of its SQL migrations, or null when it has only the platform tables. */
   migrationsDir: string | null;
+  /** Runs once at start in every process that runs the module, before any role (keys, bootstrap data). */
+  init?(ctx: ModuleContext): Promise<void> | void;
   /** Role `http`: register routes (paths under the module's own prefixes). */
   http?(app: App, ctx: ModuleContext): Promise<void> | void;
   /** Role `worker`: event consumers; job handlers are registered on ctx.jobs here too. */

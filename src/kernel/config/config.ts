@@ -3,7 +3,7 @@ import path from 'node:path';
 import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
-import { SettingError, type ParsedSettings } from './settings.js';
+import { SettingError, type ParsedSettings, type RateSpec } from './settings.js';
 
 export type Settings = ParsedSettings<typeof SETTINGS>;
 
@@ -30,8 +30,28 @@ export interface Config {
   bus: { claimIdleMs: number; instanceId: string };
   jobs: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   mail: { smtpUrl: string | undefined; from: string; devMailbox: boolean };
+  auth: AuthConfig;
   /** Every parsed setting, for modules that read their own (secrets included: never log this). */
   settings: Readonly<Settings>;
+}
+
+export type AuthRateLimitName = 'login' | 'register' | 'verify' | 'resend' | 'forgot' | 'reset';
+
+export interface AuthConfig {
+  /** PEM of the signing key; undefined: a development key kept in the database. */
+  signingKeyPem: string | undefined;
+  previousKeyPem: string | undefined;
+  issuer: string;
+  audience: string;
+  accessTtlSeconds: number;
+  sessionIdleSeconds: number;
+  sessionMaxSeconds: number;
+  /** Where a process without the auth module fetches verification keys. */
+  jwksUrl: string;
+  otpResendCooldownSeconds: number;
+  /** Per endpoint, per key kind (ip, email); null: that limit is off. Empty when rate limits are off. */
+  rateLimits: Partial<Record<AuthRateLimitName, Partial<Record<'ip' | 'email', RateSpec | null>>>>;
+  admin: { email: string; password: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -156,8 +176,28 @@ function toConfig(s: Settings): Config {
       from: s.MAIL_FROM,
       devMailbox: s.EVENTLY_DEV_MAILBOX ?? (!s.SMTP_URL && s.NODE_ENV !== 'production'),
     },
+    auth: {
+      signingKeyPem: pem(s.AUTH_SIGNING_KEY),
+      previousKeyPem: pem(s.AUTH_PREVIOUS_SIGNING_KEY),
+      issuer: s.AUTH_ISSUER,
+      audience: s.AUTH_AUDIENCE,
+      accessTtlSeconds: s.AUTH_ACCESS_TOKEN_TTL_S,
+      sessionIdleSeconds: s.AUTH_SESSION_IDLE_TIMEOUT_S,
+      sessionMaxSeconds: s.AUTH_SESSION_MAX_LIFETIME_S,
+      jwksUrl: s.AUTH_JWKS_URL ?? `http://127.0.0.1:${MODULE_PORTS.auth}/.well-known/jwks.json`,
+      otpResendCooldownSeconds: s.AUTH_OTP_RESEND_COOLDOWN_S,
+      rateLimits: s.AUTH_RATE_LIMITS
+        ? { login: s.AUTH_RATE_LOGIN, register: s.AUTH_RATE_REGISTER, verify: s.AUTH_RATE_VERIFY, resend: s.AUTH_RATE_RESEND, forgot: s.AUTH_RATE_FORGOT, reset: s.AUTH_RATE_RESET }
+        : {},
+      admin: s.EVENTLY_ADMIN_EMAIL && s.EVENTLY_ADMIN_PASSWORD ? { email: s.EVENTLY_ADMIN_EMAIL, password: s.EVENTLY_ADMIN_PASSWORD } : undefined,
+    },
     settings: s,
   };
+}
+
+/** A PEM given in one line (`\n` escapes, as env files and some platforms force) works too. */
+function pem(raw: string | undefined): string | undefined {
+  return raw?.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string[] {
@@ -170,7 +210,18 @@ function checkRules(c: Config): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
+  const s = c.settings;
+  if (Boolean(s.EVENTLY_ADMIN_EMAIL) !== Boolean(s.EVENTLY_ADMIN_PASSWORD)) {
+    problems.push('EVENTLY_ADMIN_EMAIL and EVENTLY_ADMIN_PASSWORD (or EVENTLY_ADMIN_PASSWORD_FILE) go together: set both or neither');
+  }
+  if (c.auth.sessionIdleSeconds > c.auth.sessionMaxSeconds) {
+    problems.push('AUTH_SESSION_IDLE_TIMEOUT_S must not exceed AUTH_SESSION_MAX_LIFETIME_S');
+  }
   if (c.env === 'production') {
+    if (c.modules.includes('auth') && !c.auth.signingKeyPem) {
+      // A generated key would live in the database next to the data it protects.
+      problems.push('AUTH_SIGNING_KEY (or AUTH_SIGNING_KEY_FILE) is required in production to run the auth module');
+    }
     if (!c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
     if (!c.redis.url) problems.push('REDIS_URL is required in production');
     if (c.mail.devMailbox) {

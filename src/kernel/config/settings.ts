@@ -75,6 +75,50 @@ export function list(opts: Omit<Setting<string[]>, 'parse'> & { allowed?: readon
   }, opts);
 }
 
+/** A rate limit per key: `points/window` (`20/1m`, `5/15m`, `100/1h`, `3/30s`). */
+export interface RateSpec {
+  points: number;
+  windowMs: number;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Parses `N/<count><s|m|h>`; used by the named limits of `rates`. */
+export function parseRate(raw: string): RateSpec {
+  const m = /^(\d{1,7})\/(\d{0,5})([smh])$/.exec(raw.trim());
+  if (!m) throw new SettingError(`"${raw}" is not a rate like 10/1m`);
+  const points = Number(m[1]);
+  const windowMs = Number(m[2] || '1') * UNIT_MS[m[3]!]!;
+  if (points < 1 || windowMs < 1_000) throw new SettingError(`"${raw}" must allow at least 1 request per at least 1s`);
+  return { points, windowMs };
+}
+
+/**
+ * Named rate limits of one endpoint: `ip=20/1m,email=10/15m`. A name may be `off` (`email=off`).
+ * Names not given keep their default; unknown names are refused.
+ */
+export function rates<const N extends string>(
+  names: readonly N[],
+  opts: Omit<Setting<Record<N, RateSpec | null>>, 'parse'> & { default: Record<N, RateSpec | null> },
+): Setting<Record<N, RateSpec | null>> {
+  return setting((raw) => {
+    const out = { ...opts.default };
+    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [name, value] = part.split('=', 2).map((x) => x.trim());
+      if (!name || !value || !(names as readonly string[]).includes(name)) {
+        throw new SettingError(`"${part}" is not one of ${names.map((n) => `${n}=N/window`).join(', ')}`);
+      }
+      out[name as N] = value === 'off' ? null : parseRate(value);
+    }
+    return out;
+  }, opts);
+}
+
+export function formatRates(r: Record<string, RateSpec | null>): string {
+  const unit = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
+  return Object.entries(r).map(([k, v]) => `${k}=${v ? `${v.points}/${unit(v.windowMs)}` : 'off'}`).join(',');
+}
+
 export function optional<T>(s: Setting<T>): Setting<T | undefined> {
   return s as Setting<T | undefined>;
 }

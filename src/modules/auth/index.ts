@@ -1,9 +1,69 @@
-import type { ModuleDefinition } from '../../kernel/index.js';
+import { fileURLToPath } from 'node:url';
+import type { ModuleContext, ModuleDefinition } from '../../kernel/index.js';
+import { adminRoutes } from './admin.routes.js';
+import { cleanupSessions } from './admin.service.js';
+import type { AuthDeps } from './auth.deps.js';
+import { authRoutes } from './auth.routes.js';
+import { ensureAdmin } from './bootstrap.js';
+import { createAuthLimits } from './rate-limits.js';
+import { loadSigningKeys } from './signing-keys.js';
 
-/** Accounts, OTP verification, sessions and tokens (SPEC §3). Filled in by the auth issue. */
+export { ensureAdmin, type AdminOutcome } from './bootstrap.js';
+
+/** Ended sessions and used codes are deleted this often (and on demand by an admin). */
+const CLEANUP_EVERY_MS = 3_600_000;
+
+// One module definition serves every Evently built in this process (tests build several), so the
+// state made at init is kept per context.
+const states = new WeakMap<ModuleContext, AuthDeps>();
+const depsOf = (ctx: ModuleContext): AuthDeps => {
+  const deps = states.get(ctx);
+  if (!deps) throw new Error('auth: init did not run for this context');
+  return deps;
+};
+
+/** Accounts, email verification, sessions, tokens and roles (SPEC §3). */
 export const authModule: ModuleDefinition = {
   name: 'auth',
   description: 'Accounts, email verification, sessions, tokens and roles',
   schema: 'auth',
-  migrationsDir: null,
+  migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+
+  async init(ctx) {
+    const keys = await loadSigningKeys(ctx.config.auth, ctx.db, ctx.logger);
+    ctx.access.keyDirectory?.publish(keys.jwks);
+    const deps: AuthDeps = {
+      db: ctx.db,
+      outbox: ctx.outbox,
+      access: ctx.access,
+      config: ctx.config.auth,
+      logger: ctx.logger,
+      keys,
+      rateLimiter: ctx.rateLimiter,
+    };
+    states.set(ctx, deps);
+    const admin = ctx.config.auth.admin;
+    if (admin) {
+      const outcome = await ensureAdmin(deps, admin);
+      ctx.logger.info({ admin_email: admin.email, created: 'created' in outcome }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
+    }
+  },
+
+  http(app, ctx) {
+    const deps = depsOf(ctx);
+    authRoutes(app, deps, createAuthLimits(deps));
+    adminRoutes(app, deps);
+  },
+
+  scheduler(ctx) {
+    const deps = depsOf(ctx);
+    const timer = setInterval(() => {
+      cleanupSessions(deps).then(
+        (n) => ctx.logger.debug(n, 'ended sessions and used codes deleted'),
+        (err: Error) => ctx.logger.warn({ err: err.message }, 'session cleanup failed; retried next hour'),
+      );
+    }, CLEANUP_EVERY_MS);
+    timer.unref();
+    return { stop: async () => clearInterval(timer) };
+  },
 };

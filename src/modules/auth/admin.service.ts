@@ -1,0 +1,110 @@
+import { AppError } from '../../kernel/index.js';
+import type { AuthDeps } from './auth.deps.js';
+import { authEvents } from './auth.events.js';
+import { changedFields } from './account.service.js';
+import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
+import { announceRevoked, applyRevoked } from './revocation.js';
+import { deleteDeadSessions, listLiveSessions, revokeSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
+import { deleteUser, findUserById, listUsers, lockUser, updateUser, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
+
+export { createAccount } from './account.service.js';
+
+function notSelf(actorId: string, userId: string, action: string): void {
+  // An admin locking themselves out could leave nobody able to administer the platform.
+  if (actorId === userId) throw new AppError('CANNOT_TARGET_SELF', `admins cannot ${action} their own account`);
+}
+
+export async function getUserOr404(deps: AuthDeps, id: string): Promise<UserRow> {
+  const user = await findUserById(deps.db, id);
+  if (!user) throw new AppError('NOT_FOUND', 'no such user');
+  return user;
+}
+
+export function searchUsers(deps: AuthDeps, filter: UserFilter): Promise<{ items: UserRow[]; total: number }> {
+  return listUsers(deps.db, filter);
+}
+
+export interface AdminPatch {
+  email?: string;
+  username?: string;
+  full_name?: string | null;
+  role?: Role;
+  is_verified?: boolean;
+}
+
+/**
+ * Applies a change under the user's row lock and announces it. Changing the role or deactivating
+ * ends every session (their tokens carry the old state); the change and the revocations commit together.
+ */
+async function change(deps: AuthDeps, id: string, patch: UserPatch, revokeReason?: (changed: UserPatch) => RevokeReason | undefined): Promise<UserRow> {
+  const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
+    const before = await lockUser(trx, id, 'update');
+    if (!before) throw new AppError('NOT_FOUND', 'no such user');
+    const changed = changedFields(before, patch);
+    if (!Object.keys(changed).length) return { user: before, revoked: [] };
+    const after = (await updateUser(trx, id, changed))!;
+    const { password_hash: _hidden, ...announced } = changed;
+    await deps.outbox.add(trx, authEvents.updated(id, announced));
+    const reason = revokeReason?.(changed);
+    const r = reason ? await revokeSessions(trx, { userId: id }, reason) : [];
+    await announceRevoked(deps, trx, r, reason!);
+    return { user: after, revoked: r };
+  });
+  await applyRevoked(deps, revoked);
+  return user;
+}
+
+export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: AdminPatch): Promise<UserRow> {
+  if (p.role !== undefined) notSelf(actorId, id, 'change the role of');
+  const patch: UserPatch = {
+    email: p.email === undefined ? undefined : normaliseEmail(p.email),
+    username: p.username === undefined ? undefined : normaliseUsername(p.username),
+    full_name: p.full_name === undefined ? undefined : normaliseName(p.full_name),
+    role: p.role,
+    is_verified: p.is_verified,
+  };
+  return change(deps, id, patch, (c) => (c.role !== undefined ? 'role_changed' : undefined));
+}
+
+export function setActive(deps: AuthDeps, actorId: string, id: string, active: boolean): Promise<UserRow> {
+  if (!active) notSelf(actorId, id, 'deactivate');
+  return change(deps, id, { is_active: active }, (c) => (c.is_active === false ? 'user_deactivated' : undefined));
+}
+
+/** Deletes the account; its sessions are revoked first so their tokens stop working everywhere. */
+export async function adminDeleteUser(deps: AuthDeps, actorId: string, id: string): Promise<void> {
+  notSelf(actorId, id, 'delete');
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    if (!(await lockUser(trx, id, 'update'))) throw new AppError('NOT_FOUND', 'no such user');
+    const r = await revokeSessions(trx, { userId: id }, 'user_deleted');
+    await announceRevoked(deps, trx, r, 'user_deleted');
+    await deleteUser(trx, id);
+    await deps.outbox.add(trx, authEvents.deleted(id));
+    return r;
+  });
+  await applyRevoked(deps, revoked);
+}
+
+export async function userSessions(deps: AuthDeps, id: string): Promise<SessionRow[]> {
+  await getUserOr404(deps, id);
+  return listLiveSessions(deps.db, id, deps.config.sessionIdleSeconds);
+}
+
+export async function revokeUserSessions(deps: AuthDeps, id: string): Promise<number> {
+  await getUserOr404(deps, id);
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    const r = await revokeSessions(trx, { userId: id }, 'admin_revoked');
+    await announceRevoked(deps, trx, r, 'admin_revoked');
+    return r;
+  });
+  await applyRevoked(deps, revoked);
+  return revoked.length;
+}
+
+/**
+ * Deletes sessions that ended (revoked, expired or idle) more than one access-token lifetime ago
+ * (tokens they issued are expired by then), and used or expired one-time codes.
+ */
+export function cleanupSessions(deps: AuthDeps): Promise<{ sessions: number; otps: number }> {
+  return deleteDeadSessions(deps.db, { idleSeconds: deps.config.sessionIdleSeconds, graceSeconds: deps.config.accessTtlSeconds + 60 });
+}

@@ -1,0 +1,19 @@
+import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter } from '../../kernel/index.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/** What the auth services need, built once per process in the module's init. */
+export interface AuthDeps {
+  db: Db;
+  outbox: Outbox;
+  access: Access;
+  config: AuthConfig;
+  logger: Logger;
+  keys: SigningKeys;
+  rateLimiter: RateLimiter;
+}
+
+/** Who is asking, for the session record and rate limits. */
+export interface ClientMeta {
+  ip: string;
+  userAgent: string | null;
+}

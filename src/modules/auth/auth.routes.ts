@@ -1,0 +1,142 @@
+import { errorResponses, type App } from '../../kernel/index.js';
+import * as account from './account.service.js';
+import type { AuthDeps } from './auth.deps.js';
+import {
+  Accepted,
+  NoContent,
+  ChangePasswordBody,
+  EmailBody,
+  Jwks,
+  LoginBody,
+  RefreshBody,
+  RegisterBody,
+  ResetPasswordBody,
+  SessionList,
+  SessionParams,
+  TokenPair,
+  UpdateMeBody,
+  User,
+  VerifyEmailBody,
+} from './auth.schemas.js';
+import { clientMeta, sessionView, userView } from './auth.views.js';
+import { normaliseEmail } from './identity.js';
+import type { AuthLimits } from './rate-limits.js';
+import * as sessions from './session.service.js';
+
+const tags = ['auth'];
+const CODE_SENT = 'if the address belongs to an account that needs it, a code is on its way';
+
+/** SPEC §3 account and session routes, plus the JWKS every other module verifies tokens with. */
+export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
+  const { requireAuth } = deps.access;
+
+  app.get('/.well-known/jwks.json', {
+    schema: { tags, summary: 'Public keys that verify access tokens', response: { 200: Jwks } },
+  }, async (_request, reply) => {
+    void reply.header('cache-control', 'public, max-age=300');
+    return { keys: deps.keys.jwks };
+  });
+
+  app.post('/api/v1/auth/register', {
+    schema: { tags, summary: 'Create an account; a verification code is emailed', body: RegisterBody, response: { 201: User, ...errorResponses(400, 409, 429) } },
+  }, async (request, reply) => {
+    await limits.check('register', { ip: request.ip });
+    const user = await account.createAccount(deps, request.body);
+    await limits.cooldown('verify_email', user.email).catch(() => undefined); // the code was just sent
+    return reply.status(201).send(userView(user));
+  });
+
+  app.post('/api/v1/auth/verify-email', {
+    schema: { tags, summary: 'Verify the email address with the emailed code', body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429) } },
+  }, async (request) => {
+    const email = normaliseEmail(request.body.email);
+    await limits.check('verify', { ip: request.ip, email });
+    await account.verifyEmail(deps, email, request.body.otp);
+    return { message: 'email verified' };
+  });
+
+  app.post('/api/v1/auth/resend-otp', {
+    schema: { tags, summary: 'Email a new verification code', body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
+  }, async (request, reply) => {
+    const email = normaliseEmail(request.body.email);
+    await limits.check('resend', { ip: request.ip, email });
+    await limits.cooldown('verify_email', email);
+    await account.resendOtp(deps, email);
+    return reply.status(202).send({ message: CODE_SENT });
+  });
+
+  app.post('/api/v1/auth/login', {
+    schema: { tags, summary: 'Sign in: a new session with an access and a refresh token', body: LoginBody, response: { 200: TokenPair, ...errorResponses(400, 401, 403, 429, 503) } },
+  }, async (request) => {
+    const email = normaliseEmail(request.body.email);
+    await limits.check('login', { ip: request.ip, email });
+    const pair = await sessions.login(deps, email, request.body.password, clientMeta(request));
+    await limits.forgiveLogin(email);
+    return pair;
+  });
+
+  app.post('/api/v1/auth/refresh', {
+    schema: { tags, summary: 'Trade a refresh token for a new pair (the old one stops working)', body: RefreshBody, response: { 200: TokenPair, ...errorResponses(400, 401) } },
+  }, async (request) => sessions.refresh(deps, request.body.refresh_token));
+
+  app.post('/api/v1/auth/logout', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'End the current session', security: [{ bearerAuth: [] }], response: { 204: NoContent, ...errorResponses(401) } },
+  }, async (request, reply) => {
+    await sessions.logout(deps, request.auth!.userId, request.auth!.sessionId);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/api/v1/auth/me', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'The signed-in user', security: [{ bearerAuth: [] }], response: { 200: User, ...errorResponses(401, 404) } },
+  }, async (request) => userView(await account.getUser(deps, request.auth!.userId)));
+
+  app.put('/api/v1/auth/me', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'Change your name or username', security: [{ bearerAuth: [] }], body: UpdateMeBody, response: { 200: User, ...errorResponses(400, 401, 404, 409) } },
+  }, async (request) => userView(await account.updateProfile(deps, request.auth!.userId, request.body)));
+
+  app.post('/api/v1/auth/change-password', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'Change your password; your other sessions end', security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401) } },
+  }, async (request, reply) => {
+    const { current_password, new_password } = request.body;
+    await account.changePassword(deps, request.auth!.userId, request.auth!.sessionId, current_password, new_password);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/api/v1/auth/forgot-password', {
+    schema: { tags, summary: 'Email a password reset code', body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
+  }, async (request, reply) => {
+    const email = normaliseEmail(request.body.email);
+    await limits.check('forgot', { ip: request.ip, email });
+    await limits.cooldown('reset_password', email);
+    await account.forgotPassword(deps, email);
+    return reply.status(202).send({ message: CODE_SENT });
+  });
+
+  app.post('/api/v1/auth/reset-password', {
+    schema: { tags, summary: 'Set a new password with the emailed code; every session ends', body: ResetPasswordBody, response: { 204: NoContent, ...errorResponses(400, 429, 503) } },
+  }, async (request, reply) => {
+    const email = normaliseEmail(request.body.email);
+    await limits.check('reset', { ip: request.ip, email });
+    await account.resetPassword(deps, email, request.body.otp, request.body.new_password);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/api/v1/auth/sessions', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'Your active sessions', security: [{ bearerAuth: [] }], response: { 200: SessionList, ...errorResponses(401) } },
+  }, async (request) => ({
+    items: (await sessions.listSessions(deps, request.auth!.userId)).map((s) => sessionView(s, request.auth!.sessionId)),
+  }));
+
+  app.delete('/api/v1/auth/sessions/:id', {
+    preHandler: requireAuth,
+    schema: { tags, summary: 'End one of your sessions', security: [{ bearerAuth: [] }], params: SessionParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
+  }, async (request, reply) => {
+    await sessions.revokeOwnSession(deps, request.auth!.userId, request.params.id);
+    return reply.status(204).send(null);
+  });
+}

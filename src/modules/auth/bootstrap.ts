@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, newId } from '../../kernel/index.js';
+import type { AuthDeps } from './auth.deps.js';
+import { authEvents } from './auth.events.js';
+import { normaliseEmail } from './identity.js';
+import { checkPasswordPolicy, hashSecret } from './passwords.js';
+import { insertUserIfAbsent, type UserRow } from './users.repository.js';
+
+export type AdminOutcome = { created: UserRow } | { exists: true };
+
+/**
+ * The first admin (SPEC §3): a verified admin with this email unless the email is taken. Used at
+ * start (EVENTLY_ADMIN_EMAIL/PASSWORD) and by `evently admin create`; replicas starting together
+ * create one (the insert skips an existing email).
+ */
+export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'outbox'>, input: { email: string; password: string; username?: string }): Promise<AdminOutcome> {
+  const email = normaliseEmail(input.email);
+  checkPasswordPolicy(input.password);
+  const hash = await hashSecret(input.password);
+  const base = input.username ?? usernameFrom(email);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const username = attempt === 0 ? base : `${base.slice(0, 90)}-${randomBytes(3).toString('hex')}`;
+    try {
+      const created = await deps.db.transaction().execute(async (trx) => {
+        const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true });
+        if (user) await deps.outbox.add(trx, authEvents.registered(user));
+        return user;
+      });
+      return created ? { created } : { exists: true };
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'USERNAME_TAKEN' && !input.username)) throw err;
+    }
+  }
+  throw new AppError('USERNAME_TAKEN', 'could not find a free username for the admin');
+}
+
+function usernameFrom(email: string): string {
+  const local = email.split('@')[0]!.replace(/[^a-z0-9_-]/g, '').slice(0, 100);
+  return local.length >= 3 ? local : `admin-${local}`.slice(0, 100);
+}

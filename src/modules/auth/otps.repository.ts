@@ -1,0 +1,54 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../kernel/index.js';
+
+export type OtpPurpose = 'verify_email' | 'reset_password';
+
+/** SPEC §3: a code lives 10 minutes and takes at most 5 guesses. */
+export const OTP_TTL_SECONDS = 600;
+export const OTP_MAX_ATTEMPTS = 5;
+
+/** A new code replaces every live one of the same purpose: only the latest mail works. */
+export async function replaceOtp(db: Executor, o: { id: string; user_id: string; purpose: OtpPurpose; code_hash: string }): Promise<Date> {
+  await sql`update auth.otps set consumed_at = now() where user_id = ${o.user_id} and purpose = ${o.purpose} and consumed_at is null`.execute(db);
+  const { rows } = await sql<{ expires_at: Date }>`
+    insert into auth.otps (id, user_id, purpose, code_hash, expires_at)
+    values (${o.id}, ${o.user_id}, ${o.purpose}, ${o.code_hash}, now() + make_interval(secs => ${OTP_TTL_SECONDS}))
+    returning expires_at`.execute(db);
+  return rows[0]!.expires_at;
+}
+
+export interface Attempt {
+  id: string;
+  code_hash: string;
+  attempts: number;
+}
+
+/**
+ * Spends one guess on the user's live code and returns it, or nothing when there is no live code or
+ * its guesses are used up. The count and its limit are one UPDATE: row locking makes parallel
+ * guesses queue on the row and re-check `attempts < max`, so no more than max can ever pass.
+ * Run it outside the caller's transaction: a guess must stay counted whatever happens next.
+ */
+export async function takeAttempt(db: Executor, userId: string, purpose: OtpPurpose): Promise<Attempt | undefined> {
+  const { rows } = await sql<Attempt>`
+    update auth.otps set attempts = attempts + 1
+    where id = (select id from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
+                order by created_at desc limit 1)
+      and consumed_at is null and expires_at > now() and attempts < ${OTP_MAX_ATTEMPTS}
+    returning id, code_hash, attempts`.execute(db);
+  return rows[0];
+}
+
+/** True when the user has a live code whose guesses are all used (so the answer is "ask for a new one"). */
+export async function attemptsExhausted(db: Executor, userId: string, purpose: OtpPurpose): Promise<boolean> {
+  const { rows } = await sql`
+    select 1 from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
+      and expires_at > now() and attempts >= ${OTP_MAX_ATTEMPTS} limit 1`.execute(db);
+  return rows.length > 0;
+}
+
+/** Uses the code up, once: of two correct guesses racing, one wins. */
+export async function consumeOtp(db: Executor, id: string): Promise<boolean> {
+  const { rows } = await sql`update auth.otps set consumed_at = now() where id = ${id} and consumed_at is null returning id`.execute(db);
+  return rows.length > 0;
+}

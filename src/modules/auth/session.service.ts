@@ -1,0 +1,131 @@
+import { AppError, newId, type Tx } from '../../kernel/index.js';
+import type { AuthDeps, ClientMeta } from './auth.deps.js';
+import { burnVerification, verifySecret } from './passwords.js';
+import { announceRevoked, applyRevoked } from './revocation.js';
+import {
+  insertRefreshToken,
+  insertSession,
+  isLive,
+  listLiveSessions,
+  lockSession,
+  revokeSessions,
+  sessionOfUsedToken,
+  touchSession,
+  useRefreshToken,
+  type RevokeReason,
+  type Revoked,
+  type SessionRow,
+} from './sessions.repository.js';
+import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, tokenPair, type TokenPair } from './tokens.js';
+import { findUserByEmail, lockUser, type UserRow } from './users.repository.js';
+
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'email or password is incorrect');
+
+/**
+ * SPEC §3 login. Unknown email and wrong password take the same path (a full Argon2 verification)
+ * and give the same answer; only a correct password learns that the account is unverified or disabled.
+ */
+export async function login(deps: AuthDeps, email: string, password: string, meta: ClientMeta): Promise<TokenPair> {
+  const user = await findUserByEmail(deps.db, email);
+  if (!user) {
+    await burnVerification(password);
+    throw invalidCredentials();
+  }
+  if (!(await verifySecret(user.password_hash, password))) throw invalidCredentials();
+  assertMaySignIn(user);
+  return deps.db.transaction().execute(async (trx) => {
+    // Under the user's row lock: a deactivation committed meanwhile is seen here, and one that
+    // comes later finds (and revokes) this session.
+    const locked = await lockUser(trx, user.id);
+    if (!locked) throw invalidCredentials();
+    assertMaySignIn(locked);
+    return startSession(deps, trx, locked, meta);
+  });
+}
+
+function assertMaySignIn(user: UserRow): void {
+  if (!user.is_verified) throw new AppError('EMAIL_NOT_VERIFIED', 'verify your email address before signing in');
+  if (!user.is_active) throw new AppError('ACCOUNT_DISABLED', 'this account is disabled');
+}
+
+export async function startSession(deps: AuthDeps, trx: Tx, user: UserRow, meta: ClientMeta): Promise<TokenPair> {
+  const session = await insertSession(trx, {
+    id: newId(),
+    user_id: user.id,
+    max_seconds: deps.config.sessionMaxSeconds,
+    user_agent: meta.userAgent?.slice(0, 256) ?? null,
+    ip: meta.ip,
+  });
+  const refresh = newRefreshToken();
+  await insertRefreshToken(trx, refresh.hash, session.id);
+  return tokenPair(deps, user, session.id, refresh.token);
+}
+
+type RefreshOutcome = { ok: TokenPair } | { reused: Revoked[] } | { error: AppError };
+
+/**
+ * Rotates a refresh token: the presented one is used up and a new pair is issued. A token that was
+ * already used means it leaked (or a client kept an old copy): the whole session is revoked.
+ */
+export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair> {
+  const invalid = new AppError('TOKEN_INVALID', 'refresh token is not valid');
+  if (!looksLikeRefreshToken(token)) throw invalid;
+  const hash = hashRefreshToken(token);
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
+    const sessionId = await useRefreshToken(trx, hash);
+    if (!sessionId) {
+      const reusedIn = await sessionOfUsedToken(trx, hash);
+      if (!reusedIn) return { error: invalid };
+      const revoked = await revokeSessions(trx, { id: reusedIn }, 'refresh_token_reuse');
+      await announceRevoked(deps, trx, revoked, 'refresh_token_reuse');
+      return { reused: revoked };
+    }
+    const session = await lockSession(trx, sessionId);
+    if (!session || !isLive(session, deps.config.sessionIdleSeconds)) {
+      return { error: session?.revoked_at ? new AppError('TOKEN_REVOKED', 'the session has ended') : new AppError('TOKEN_EXPIRED', 'the session has expired; sign in again') };
+    }
+    const user = await lockUser(trx, session.user_id);
+    if (!user?.is_active) return { error: new AppError('TOKEN_REVOKED', 'the session has ended') };
+    await touchSession(trx, session.id);
+    const next = newRefreshToken();
+    await insertRefreshToken(trx, next.hash, session.id);
+    // The role is read now: a token issued after a role change carries the new one.
+    return { ok: await tokenPair(deps, user, session.id, next.token) };
+  });
+  if ('ok' in outcome) return outcome.ok;
+  if ('reused' in outcome) {
+    await applyRevoked(deps, outcome.reused);
+    deps.logger.warn({ session_id: outcome.reused[0]?.id }, 'refresh token reused: session revoked');
+    throw new AppError('TOKEN_REVOKED', 'this refresh token was already used; the session has been revoked');
+  }
+  throw outcome.error;
+}
+
+/** Revokes sessions in one transaction, announces them, then lists them as revoked at once. */
+export async function revoke(
+  deps: AuthDeps,
+  by: Parameters<typeof revokeSessions>[1],
+  reason: RevokeReason,
+): Promise<Revoked[]> {
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    const r = await revokeSessions(trx, by, reason);
+    await announceRevoked(deps, trx, r, reason);
+    return r;
+  });
+  await applyRevoked(deps, revoked);
+  return revoked;
+}
+
+export async function logout(deps: AuthDeps, userId: string, sessionId: string): Promise<void> {
+  await revoke(deps, { id: sessionId, userId }, 'logout');
+}
+
+export function listSessions(deps: AuthDeps, userId: string): Promise<SessionRow[]> {
+  return listLiveSessions(deps.db, userId, deps.config.sessionIdleSeconds);
+}
+
+/** Another user's session id answers exactly like an unknown (or already ended) one: 404. */
+export async function revokeOwnSession(deps: AuthDeps, userId: string, sessionId: string): Promise<void> {
+  const revoked = await revoke(deps, { id: sessionId, userId }, 'user_revoked');
+  if (!revoked.length) throw new AppError('NOT_FOUND', 'no such session');
+}

@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../kernel/index.js';
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  last_used_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export type RevokeReason = 'logout' | 'user_revoked' | 'admin_revoked' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_deactivated' | 'user_deleted' | 'role_changed';
+
+export async function insertSession(db: Executor, s: { id: string; user_id: string; max_seconds: number; user_agent: string | null; ip: string | null }): Promise<SessionRow> {
+  const { rows } = await sql<SessionRow>`
+    insert into auth.sessions (id, user_id, expires_at, user_agent, ip)
+    values (${s.id}, ${s.user_id}, now() + make_interval(secs => ${s.max_seconds}), ${s.user_agent}, ${s.ip})
+    returning *`.execute(db);
+  return rows[0]!;
+}
+
+export async function insertRefreshToken(db: Executor, tokenHash: Buffer, sessionId: string): Promise<void> {
+  await sql`insert into auth.refresh_tokens (token_hash, session_id) values (${tokenHash}, ${sessionId})`.execute(db);
+}
+
+/**
+ * Marks a refresh token used, once: of two requests presenting the same token only one gets the
+ * session id back; the other finds it used (reuse).
+ */
+export async function useRefreshToken(db: Executor, tokenHash: Buffer): Promise<string | undefined> {
+  const { rows } = await sql<{ session_id: string }>`
+    update auth.refresh_tokens set used_at = now() where token_hash = ${tokenHash} and used_at is null
+    returning session_id`.execute(db);
+  return rows[0]?.session_id;
+}
+
+/** The session of a token that exists but was already used, if any. */
+export async function sessionOfUsedToken(db: Executor, tokenHash: Buffer): Promise<string | undefined> {
+  const { rows } = await sql<{ session_id: string }>`
+    select session_id from auth.refresh_tokens where token_hash = ${tokenHash} and used_at is not null`.execute(db);
+  return rows[0]?.session_id;
+}
+
+export async function lockSession(db: Executor, id: string): Promise<SessionRow | undefined> {
+  const { rows } = await sql<SessionRow>`select * from auth.sessions where id = ${id} for update`.execute(db);
+  return rows[0];
+}
+
+export async function touchSession(db: Executor, id: string): Promise<void> {
+  await sql`update auth.sessions set last_used_at = now() where id = ${id}`.execute(db);
+}
+
+/** A live session: not revoked, not past its absolute end, not idle too long. */
+const live = (idleSeconds: number) =>
+  sql`revoked_at is null and expires_at > now() and last_used_at > now() - make_interval(secs => ${idleSeconds})`;
+
+export function isLive(s: SessionRow, idleSeconds: number, now = new Date()): boolean {
+  return !s.revoked_at && s.expires_at > now && s.last_used_at.getTime() > now.getTime() - idleSeconds * 1000;
+}
+
+export async function listLiveSessions(db: Executor, userId: string, idleSeconds: number): Promise<SessionRow[]> {
+  const { rows } = await sql<SessionRow>`
+    select * from auth.sessions where user_id = ${userId} and ${live(idleSeconds)}
+    order by last_used_at desc limit 200`.execute(db);
+  return rows;
+}
+
+export interface Revoked {
+  id: string;
+  user_id: string;
+}
+
+/** Revokes the matching sessions not revoked yet and returns them (exactly once per session). */
+export async function revokeSessions(
+  db: Executor,
+  by: { id: string; userId?: string } | { userId: string; exceptId?: string },
+  reason: RevokeReason,
+): Promise<Revoked[]> {
+  const cond = 'id' in by
+    ? sql`id = ${by.id}${by.userId ? sql` and user_id = ${by.userId}` : sql``}`
+    : sql`user_id = ${by.userId}${by.exceptId ? sql` and id <> ${by.exceptId}` : sql``}`;
+  const { rows } = await sql<Revoked>`
+    update auth.sessions set revoked_at = now(), revoked_reason = ${reason}
+    where ${cond} and revoked_at is null returning id, user_id`.execute(db);
+  return rows;
+}
+
+/**
+ * Deletes sessions that can no longer be used (their refresh tokens go with them) once every access
+ * token they issued has expired as well, and one-time codes that are used or expired.
+ */
+export async function deleteDeadSessions(db: Executor, o: { idleSeconds: number; graceSeconds: number }): Promise<{ sessions: number; otps: number }> {
+  const { rows } = await sql<{ id: string }>`
+    delete from auth.sessions
+    where coalesce(revoked_at, least(expires_at, last_used_at + make_interval(secs => ${o.idleSeconds})))
+          < now() - make_interval(secs => ${o.graceSeconds})
+    returning id`.execute(db);
+  const otps = await sql`delete from auth.otps where consumed_at is not null or expires_at < now() - interval '1 day'`.execute(db);
+  return { sessions: rows.length, otps: Number(otps.numAffectedRows ?? 0) };
+}
