@@ -24,13 +24,18 @@ const embedded = process.env.DATABASE_URL
   : await startEmbeddedPostgres({ dataDir: process.env.EVENTLY_DATA_DIR ?? path.join(root, '.evently'), logger });
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 
+const portOf = (module: ModuleName, i: number) => (values['base-port'] ? Number(values['base-port']) + i : MODULE_PORTS[module]);
+// The other modules verify tokens against the auth process's published keys.
+const authIndex = modules.indexOf('auth');
+const jwksUrl = process.env.AUTH_JWKS_URL ?? (authIndex >= 0 ? `http://127.0.0.1:${portOf('auth', authIndex)}/.well-known/jwks.json` : undefined);
+
 const children: { module: ModuleName; port: number; child: ChildProcess }[] = [];
 for (const [i, module] of modules.entries()) {
-  const port = values['base-port'] ? Number(values['base-port']) + i : MODULE_PORTS[module];
+  const port = portOf(module, i);
   const roles = module === 'notifications' ? 'worker,scheduler' : 'http,worker,scheduler';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', module, '--roles', roles, '--port', String(port)], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('exit', (code, signal) => {

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import {
+  AppError,
   ConfigError,
+  createOutbox,
   createDatabase,
   createLogger,
   loadConfig,
@@ -11,6 +13,7 @@ import {
   type Config,
 } from './kernel/index.js';
 import { ALL_MODULES } from './modules/index.js';
+import { authModule, ensureAdmin } from './modules/auth/index.js';
 import { buildEvently, migrateModules, VERSION } from './main.js';
 
 const USAGE = `Usage: evently <command> [options]
@@ -19,6 +22,10 @@ Commands:
   start       Run Evently (all modules and roles in one process unless told otherwise)
   migrate     Apply pending database migrations of the selected modules and exit
   settings    Print the table of settings (environment variables)
+  admin create --email E [--username U] [--password-stdin]
+              Create a verified admin unless the email exists. The password comes from
+              EVENTLY_ADMIN_PASSWORD(_FILE), or from the first line of stdin with --password-stdin
+              (never from the command line, where other users could read it)
 
 Options (start, migrate):
   --modules a,b    Modules to run: auth, events, bookings, analytics, notifications (EVENTLY_MODULES)
@@ -40,12 +47,19 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
+      email: { type: 'string' },
+      username: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
     },
   });
   if (values.version) return void console.log(VERSION), 0;
   const command = positionals[0];
   if (values.help || !command) return void console.log(USAGE), command || values.help ? 0 : 2;
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+  const expected = command === 'admin' ? 2 : 1;
+  if (positionals.length > expected) throw new UsageError(`unexpected argument ${positionals[expected]}`);
+  if ((values.email || values.username || values['password-stdin']) && command !== 'admin') {
+    throw new UsageError('--email, --username and --password-stdin belong to `admin create`');
+  }
 
   const overrides = { EVENTLY_MODULES: values.modules, EVENTLY_ROLES: values.roles, PORT: values.port, HOST: values.host };
   switch (command) {
@@ -53,6 +67,12 @@ async function main(argv: string[]): Promise<number> {
       return start(loadConfig({ overrides }));
     case 'migrate':
       return migrate(loadConfig({ overrides }));
+    case 'admin': {
+      if (positionals[1] !== 'create') throw new UsageError('the admin command is `admin create`');
+      const password = values['password-stdin'] ? await firstLineOfStdin() : undefined;
+      const config = loadConfig({ overrides: { ...overrides, EVENTLY_ADMIN_EMAIL: values.email, EVENTLY_ADMIN_PASSWORD: password } });
+      return adminCreate(config, values.username);
+    }
     case 'settings':
       console.log(settingsTable());
       return 0;
@@ -93,6 +113,43 @@ async function migrate(config: Config): Promise<number> {
     await database.close();
     await embedded?.stop();
   }
+}
+
+/** `evently admin create`: the same bootstrap as EVENTLY_ADMIN_EMAIL/PASSWORD at start, on demand. */
+async function adminCreate(config: Config, username: string | undefined): Promise<number> {
+  const admin = config.auth.admin;
+  if (!admin) throw new UsageError('admin create needs --email (or EVENTLY_ADMIN_EMAIL) and a password (EVENTLY_ADMIN_PASSWORD(_FILE) or --password-stdin)');
+  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, service: 'evently-admin' });
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
+  const database = createDatabase({ url: config.database.url ?? embedded!.url, poolMax: 2, logger });
+  try {
+    await migrateModules(database, [authModule], logger);
+    const outcome = await ensureAdmin({ db: database.db, outbox: createOutbox(authModule.schema) }, { ...admin, username });
+    if ('created' in outcome) console.log(`admin ${outcome.created.email} created (username ${outcome.created.username})`);
+    else console.log(`an account with email ${admin.email} already exists; nothing changed`);
+    return 0;
+  } catch (err) {
+    // A weak password or a bad email: say what, not a stack.
+    if (err instanceof AppError) {
+      process.stderr.write(`evently: ${err.message}${err.details?.length ? `: ${err.details.map((d) => `${d.field ?? ''} ${d.message}`.trim()).join('; ')}` : ''}\n`);
+      return 65; // EX_DATAERR
+    }
+    throw err;
+  } finally {
+    await database.close();
+    await embedded?.stop();
+  }
+}
+
+async function firstLineOfStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw new UsageError('--password-stdin: stdin held no password');
+  return line;
 }
 
 class UsageError extends Error {}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestEvently } from '../support/evently.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { spawn } from 'node:child_process';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
@@ -23,8 +24,9 @@ describe('npm start with nothing configured: embedded PostgreSQL, in-process ada
     LOG_LEVEL: 'info',
   });
 
-  it('first start initialises the data folder, serves docs and stops cleanly on SIGTERM', async () => {
-    const e = await env();
+  it('first start initialises the data folder, serves docs, creates the configured admin and stops cleanly on SIGTERM', async () => {
+    // SPEC §3: with only these two set, the admin exists after a fresh start (no default credentials).
+    const e = { ...(await env()), EVENTLY_ADMIN_EMAIL: 'Root@Example.com', EVENTLY_ADMIN_PASSWORD: 'Fresh-st4rt-admin' };
     const proc = runCli(['start'], e);
     const url = `http://127.0.0.1:${e.PORT}`;
     try {
@@ -36,6 +38,18 @@ describe('npm start with nothing configured: embedded PostgreSQL, in-process ada
       await SwaggerParser.validate(doc as never);
       const info = (await (await fetch(`${url}/info`)).json()) as Record<string, unknown>;
       assert.equal(info.mode, 'all-in-one');
+      const login = await fetch(`${url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'root@example.com', password: 'Fresh-st4rt-admin' }),
+      });
+      assert.equal(login.status, 200);
+      const { access_token } = (await login.json()) as { access_token: string };
+      const users = await fetch(`${url}/api/v1/admin/users`, { headers: { authorization: `Bearer ${access_token}` } });
+      assert.equal(users.status, 200);
+      const page = (await users.json()) as { items: { email: string; role: string; is_verified: boolean }[] };
+      assert.deepEqual(page.items.map((u) => [u.email, u.role, u.is_verified]), [['root@example.com', 'admin', true]]);
+      assert.doesNotMatch(proc.output(), /Fresh-st4rt-admin/, 'the password never reaches the logs');
       assert.match(proc.output(), /initialising embedded PostgreSQL/);
       assert.match(proc.output(), /Docs +http:\/\/127\.0\.0\.1:\d+\/docs/);
     } finally {
@@ -145,9 +159,41 @@ describe('evently migrate', () => {
   it('applies the selected modules\' migrations and exits 0', async () => {
     const proc = runCli(['migrate', '--modules', 'auth,events'], { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url });
     assert.equal(await within(proc.exited, 30_000, 'migrate'), 0, proc.output());
-    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox"\]/);
+    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox","001_auth"\]/);
     assert.match(proc.output(), /migrations up to date/);
     assert.doesNotMatch(proc.output(), /"schema":"bookings"/);
+  });
+});
+
+describe('evently admin create', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  it('creates a verified admin once, reads the password from stdin, refuses a weak one', async () => {
+    const env = { ...envWithout('REDIS_URL', 'EVENTLY_ADMIN_EMAIL', 'EVENTLY_ADMIN_PASSWORD'), DATABASE_URL: tdb.url };
+    const created = runCli(['admin', 'create', '--email', 'Chief@Example.com', '--password-stdin'], env, 'Adm1n-from-stdin\n');
+    assert.equal(await within(created.exited, 30_000, 'admin create'), 0, created.output());
+    assert.match(created.output(), /admin chief@example\.com created \(username chief\)/);
+    const again = runCli(['admin', 'create', '--email', 'chief@example.com'], { ...env, EVENTLY_ADMIN_PASSWORD: 'Other-passw0rd' });
+    assert.equal(await within(again.exited, 30_000, 'admin create again'), 0, again.output());
+    assert.match(again.output(), /already exists; nothing changed/);
+    const weak = runCli(['admin', 'create', '--email', 'weak@example.com', '--password-stdin'], env, 'weak\n');
+    assert.equal(await within(weak.exited, 30_000, 'weak admin'), 65, weak.output());
+    assert.match(weak.output(), /password is too weak/);
+    assert.doesNotMatch(weak.output() + created.output(), /Adm1n-from-stdin|weak\n/);
+
+    // The admin signs in through the real app on the same database.
+    const t = await startTestEvently({ database: tdb });
+    try {
+      const login = await t.evently.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'chief@example.com', password: 'Adm1n-from-stdin' } });
+      assert.equal(login.statusCode, 200, login.body);
+      assert.equal(JSON.parse(Buffer.from(login.json().access_token.split('.')[1], 'base64url').toString()).role, 'admin');
+    } finally {
+      await t.close();
+    }
   });
 });
 

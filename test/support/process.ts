@@ -12,12 +12,13 @@ export interface CliProcess {
 }
 
 /** Runs `evently <args>` as a real process, the way `npm start` does, with exactly `env`. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -107,7 +107,13 @@ describe('config', () => {
       () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }),
       /SMTP_URL is required in production to run the notifications module/,
     );
-    const ok = load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379', SMTP_URL: 'smtp://mail:587' });
+    const ok = load({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently',
+      REDIS_URL: 'redis://redis:6379',
+      SMTP_URL: 'smtp://mail:587',
+      AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIN0\n-----END PRIVATE KEY-----',
+    });
     assert.equal(ok.env, 'production');
   });
 
@@ -130,5 +136,39 @@ describe('mail settings', () => {
       /EVENTLY_DEV_MAILBOX cannot be on in production/,
     );
     assert.throws(() => load({ SMTP_URL: 'http://mail' }), /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/);
+  });
+
+  describe('auth settings', () => {
+    it('parses named rate limits, keeps defaults for names not given and turns one off', () => {
+      const c = load({ AUTH_RATE_LOGIN: 'ip=5/30s, email=off' });
+      assert.deepEqual(c.auth.rateLimits.login, { ip: { points: 5, windowMs: 30_000 }, email: null });
+      assert.deepEqual(c.auth.rateLimits.register, { ip: { points: 20, windowMs: 3_600_000 } });
+      assert.deepEqual(load({ AUTH_RATE_LIMITS: 'false' }).auth.rateLimits, {});
+    });
+
+    it('refuses a malformed or unknown rate limit, naming the setting', () => {
+      assert.throws(() => load({ AUTH_RATE_LOGIN: 'ip=many/1m' }), /AUTH_RATE_LOGIN "ip=many\/1m" is not a rate like ip=10\/1m/);
+      assert.throws(() => load({ AUTH_RATE_REGISTER: 'email=5/1m' }), /AUTH_RATE_REGISTER "email=5\/1m" is not one of ip=N\/window/);
+      assert.throws(() => load({ AUTH_RATE_VERIFY: 'ip=0/1m' }), /AUTH_RATE_VERIFY/);
+    });
+
+    it('takes the admin email and password together or not at all; the password never shows', () => {
+      assert.deepEqual(load({ EVENTLY_ADMIN_EMAIL: 'a@b.org', EVENTLY_ADMIN_PASSWORD: 'S3cret-pass' }).auth.admin, { email: 'a@b.org', password: 'S3cret-pass' });
+      assert.throws(() => load({ EVENTLY_ADMIN_EMAIL: 'a@b.org' }), /EVENTLY_ADMIN_EMAIL and EVENTLY_ADMIN_PASSWORD .* go together/);
+      assert.throws(() => load({ EVENTLY_ADMIN_PASSWORD: 'S3cret-pass' }), (e: Error) => /go together/.test(e.message) && !e.message.includes('S3cret-pass'));
+    });
+
+    it('production refuses to run auth without a signing key, but not a process without auth', () => {
+      const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:Str0ng-pass@db/evently', REDIS_URL: 'redis://cache:6379', SMTP_URL: 'smtp://mail:25' };
+      assert.throws(() => load(prod), /AUTH_SIGNING_KEY \(or AUTH_SIGNING_KEY_FILE\) is required in production/);
+      assert.doesNotThrow(() => load({ ...prod, EVENTLY_MODULES: 'events' }));
+    });
+
+    it('accepts a one-line PEM with \\n escapes, and derives the JWKS URL for split mode', () => {
+      const c = load({ AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----' });
+      assert.equal(c.auth.signingKeyPem, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
+      assert.equal(c.auth.jwksUrl, 'http://127.0.0.1:35000/.well-known/jwks.json');
+      assert.throws(() => load({ AUTH_SESSION_IDLE_TIMEOUT_S: '7200', AUTH_SESSION_MAX_LIFETIME_S: '3600' }), /must not exceed AUTH_SESSION_MAX_LIFETIME_S/);
+    });
   });
 });

@@ -108,7 +108,11 @@ export function rates<const N extends string>(
       if (!name || !value || !(names as readonly string[]).includes(name)) {
         throw new SettingError(`"${part}" is not one of ${names.map((n) => `${n}=N/window`).join(', ')}`);
       }
-      out[name as N] = value === 'off' ? null : parseRate(value);
+      try {
+        out[name as N] = value === 'off' ? null : parseRate(value);
+      } catch {
+        throw new SettingError(`"${part}" is not a rate like ${name}=10/1m`);
+      }
     }
     return out;
   }, opts);

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { AppError } from '../errors.js';
+import { perTestOnRedis, skipWithoutRedis } from '../../../test/support/redis.js';
+import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './index.js';
+import type { VerifiedAccess } from './tokens.js';
+
+const token = (sessionId: string): VerifiedAccess => ({ userId: 'u', sessionId, role: 'user', tokenId: 'j', issuedAt: 0, expiresAt: 0 });
+
+/** `make` returns stores sharing one fresh backing store (for Redis: separate connections, as separate processes). */
+function revocationContract(make: () => RevocationStore[]): void {
+  let stores: RevocationStore[];
+  beforeEach(() => {
+    stores = make();
+  });
+
+  it('a revoked session is refused by every store sharing the backing store; others are not', async () => {
+    await stores[0]!.revokeSession('s-1', 60_000);
+    for (const s of stores) {
+      assert.equal(await s.isRevoked(token('s-1')), true);
+      assert.equal(await s.isRevoked(token('s-2')), false);
+    }
+  });
+
+  it('forgets a revocation once its TTL (the access-token lifetime) has passed', async () => {
+    await stores[0]!.revokeSession('s-ttl', 300);
+    assert.equal(await stores[0]!.isRevoked(token('s-ttl')), true);
+    await sleep(450);
+    assert.equal(await stores[0]!.isRevoked(token('s-ttl')), false);
+  });
+
+  it('ignores a revocation whose tokens have all expired already (TTL ≤ 0)', async () => {
+    await stores[0]!.revokeSession('s-old', 0);
+    await stores[0]!.revokeSession('s-older', -5_000);
+    assert.equal(await stores[0]!.isRevoked(token('s-old')), false);
+    assert.equal(await stores[0]!.isRevoked(token('s-older')), false);
+  });
+
+  it('a replayed revocation keeps the session revoked', async () => {
+    await stores[0]!.revokeSession('s-3', 60_000);
+    await stores[stores.length - 1]!.revokeSession('s-3', 60_000);
+    assert.equal(await stores[0]!.isRevoked(token('s-3')), true);
+  });
+}
+
+describe('revocation list contract: in-process', () => {
+  revocationContract(() => [createMemoryRevocations()]);
+
+  it('keeps every entry however many there are (no eviction before the TTL)', async () => {
+    const store = createMemoryRevocations();
+    for (let i = 0; i < 50_000; i++) await store.revokeSession(`s-${i}`, 60_000);
+    assert.equal(await store.isRevoked(token('s-0')), true);
+    assert.equal(await store.isRevoked(token('s-49999')), true);
+  });
+});
+
+describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => {
+  const make = perTestOnRedis('revocations', (redis, prefix) => createRedisRevocations({ redis, prefix }));
+  revocationContract(make);
+
+  it('fails closed: while Redis cannot answer, a token is refused with 503, never let through', async () => {
+    const dead = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    const store = createRedisRevocations({ redis: dead, prefix: 'unused:' });
+    await assert.rejects(store.isRevoked(token('s-1')), (e: unknown) => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE');
+    dead.disconnect();
+  });
+});
