@@ -13,7 +13,7 @@ import {
   type Config,
 } from './kernel/index.js';
 import { ALL_MODULES } from './modules/index.js';
-import { authModule, ensureAdmin } from './modules/auth/index.js';
+import { authModule, ensureAdmin, isUsableAdmin } from './modules/auth/index.js';
 import { buildEvently, migrateModules, VERSION } from './main.js';
 
 const USAGE = `Usage: evently <command> [options]
@@ -125,9 +125,16 @@ async function adminCreate(config: Config, username: string | undefined): Promis
   try {
     await migrateModules(database, [authModule], logger);
     const outcome = await ensureAdmin({ db: database.db, outbox: createOutbox(authModule.schema) }, { ...admin, username });
-    if ('created' in outcome) console.log(`admin ${outcome.created.email} created (username ${outcome.created.username})`);
-    else console.log(`an account with email ${admin.email} already exists; nothing changed`);
-    return 0;
+    if ('created' in outcome) {
+      console.log(`admin ${outcome.created.email} created (username ${outcome.created.username})`);
+      return 0;
+    }
+    if (isUsableAdmin(outcome.exists)) {
+      console.log(`an admin with email ${outcome.exists.email} already exists; nothing changed`);
+      return 0;
+    }
+    process.stderr.write(`evently: ${outcome.exists.email} belongs to an account that is not an active, verified admin; nothing changed\n`);
+    return 65;
   } catch (err) {
     // A weak password or a bad email: say what, not a stack.
     if (err instanceof AppError) {

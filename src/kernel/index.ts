@@ -4,6 +4,7 @@ export { createLogger, type Logger } from './logger.js';
 export { AppError, envelope, ERROR_STATUS, type ErrorCode, type ErrorDetail, type ErrorEnvelope } from './errors.js';
 export { currentContext, runWithContext, type RequestContext } from './context.js';
 export { newId } from './ids.js';
+export { EmailAddress, isEmailAddress } from './email.js';
 export * from './db/index.js';
 export * from './http/index.js';
 export * from './messaging/index.js';

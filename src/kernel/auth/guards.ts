@@ -20,7 +20,8 @@ export interface AuthGuards {
   requireRole(...roles: string[]): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+// RFC 7235: the scheme name is case-insensitive.
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
 
 /**
  * preHandlers for routes: `{ preHandler: guards.requireAuth }` or `guards.requireRole('admin')`.
@@ -38,8 +39,11 @@ export function createAuthGuards(verifier: TokenVerifier, revocations: Revocatio
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
       throw new AppError('TOKEN_INVALID', 'access token is not valid');
     }
+    // RFC 6750 §3: every refusal of a presented token carries the challenge.
+    void reply.header('www-authenticate', 'Bearer error="invalid_token"');
     const auth = await verifier.verify(match[1]!);
     if (await revocations.isRevoked(auth)) throw new AppError('TOKEN_REVOKED', 'access token has been revoked');
+    reply.removeHeader('www-authenticate');
     request.auth = auth;
     const ctx = currentContext();
     if (ctx) enterContext({ ...ctx, userId: auth.userId });

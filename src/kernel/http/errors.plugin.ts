@@ -39,6 +39,11 @@ function toAppError(error: FastifyError | AppError): AppError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('BAD_REQUEST', 'request body is not valid JSON');
   }
+  // A value PostgreSQL cannot store as text (a NUL byte, an invalid encoding) is the client's input,
+  // not our failure. Schemas refuse these where they can; this is the net for any that get through.
+  if (PG_BAD_TEXT.has((error as { code?: string }).code ?? '')) {
+    return new AppError('BAD_REQUEST', 'request contains characters that cannot be stored (e.g. a NUL byte)');
+  }
   const status = fe.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = STATUS_CODES.get(status) ?? 'BAD_REQUEST';
@@ -46,6 +51,9 @@ function toAppError(error: FastifyError | AppError): AppError {
   }
   return new AppError('INTERNAL', 'internal error', { cause: error });
 }
+
+/** character_not_in_repertoire, untranslatable_character. */
+const PG_BAD_TEXT = new Set(['22021', '22P05']);
 
 function validationDetails(fe: FastifyError): ErrorDetail[] {
   const where = fe.validationContext ?? 'body';

@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';
 import { topicMatches, type DomainEvent, type EventHandler } from './types.js';
+
+/** How long stop() lets the read loop end once no handler runs. */
+const STOP_GRACE_MS = 250;
 
 export interface GroupWorkerConfig {
   /** Dedicated connection: XREADGROUP BLOCK holds it. */
@@ -237,7 +241,11 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
       // Interrupt Redis I/O (a blocking read, a command waiting for a reconnect) but never a handler.
       // An interrupted XACK only means one more delivery, which consumers deduplicate.
       if (!inHandler) conn.disconnect();
-      await loop;
+      // Wait for a handler in flight, never for Redis alone: disconnect() does not fail a command
+      // queued while the connection was reconnecting (seen after an outage), and the loop would
+      // wait on it forever. Once no handler runs, the loop gets a moment to end, then is left behind.
+      while (inHandler) await sleep(20);
+      await Promise.race([loop, sleep(STOP_GRACE_MS)]);
       // QUIT only on a live connection: on one that is closing or reconnecting it would wait in the
       // offline queue for a reconnect that never comes, and stop() would hang.
       if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());

@@ -4,7 +4,6 @@ import { authEvents } from './auth.events.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
 import { checkOtp, consumeChecked, prepareOtp, storeOtp } from './otp.service.js';
 import { checkPasswordPolicy, hashSecret, verifySecret } from './passwords.js';
-import { revoke } from './session.service.js';
 import { findUserByEmail, findUserById, insertUser, lockUser, markVerified, updateUser, type Role, type UserRow } from './users.repository.js';
 import { announceRevoked, applyRevoked } from './revocation.js';
 import { revokeSessions } from './sessions.repository.js';
@@ -47,7 +46,8 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
 
 export async function verifyEmail(deps: AuthDeps, rawEmail: string, code: string): Promise<void> {
   const user = await findUserByEmail(deps.db, normaliseEmail(rawEmail));
-  if (user?.is_verified) return; // idempotent: a second click on the link is not an error
+  // A verified account has no live code: a second try answers like a wrong code (after the same
+  // Argon2 work), so this route does not tell who is verified.
   const otpId = await checkOtp(deps, user, 'verify_email', code);
   await deps.db.transaction().execute(async (trx) => {
     await consumeChecked(trx, otpId);
@@ -87,6 +87,7 @@ export async function resetPassword(deps: AuthDeps, rawEmail: string, code: stri
   const otpId = await checkOtp(deps, user?.is_active ? user : undefined, 'reset_password', code);
   const hash = await hashSecret(newPassword);
   const revoked = await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, user!.id, 'update'); // first, like every revoking path (see refresh)
     await consumeChecked(trx, otpId);
     await updateUser(trx, user!.id, { password_hash: hash });
     if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
@@ -105,10 +106,19 @@ export async function changePassword(deps: AuthDeps, userId: string, sessionId: 
     throw new AppError('INVALID_CURRENT_PASSWORD', 'the current password is incorrect', { details: [{ field: 'current_password', message: 'incorrect' }] });
   }
   const hash = await hashSecret(next);
-  await deps.db.transaction().execute(async (trx) => {
+  // The new password and the end of the other sessions commit together: no crash in between can
+  // leave a session opened with the old password alive.
+  const revoked = await deps.db.transaction().execute(async (trx) => {
+    const locked = await lockUser(trx, userId, 'update');
+    if (locked?.password_hash !== user.password_hash) {
+      throw new AppError('CONFLICT', 'the password was changed meanwhile; sign in again');
+    }
     await updateUser(trx, userId, { password_hash: hash });
+    const r = await revokeSessions(trx, { userId, exceptId: sessionId }, 'password_changed');
+    await announceRevoked(deps, trx, r, 'password_changed');
+    return r;
   });
-  await revoke(deps, { userId, exceptId: sessionId }, 'password_changed');
+  await applyRevoked(deps, revoked);
 }
 
 export async function getUser(deps: AuthDeps, userId: string): Promise<UserRow> {

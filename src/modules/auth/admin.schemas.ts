@@ -27,7 +27,7 @@ export const UserParams = StrictObject({ id: Type.String({ format: 'uuid' }) });
 export type UserParams = Static<typeof UserParams>;
 
 export const UserQuery = StrictObject({
-  search: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the email, username or name' })),
+  search: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000]+$', description: 'Part of the email, username or name' })),
   role: Type.Optional(RoleField),
   is_active: Type.Optional(Type.Boolean()),
   is_verified: Type.Optional(Type.Boolean()),

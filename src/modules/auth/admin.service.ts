@@ -63,7 +63,7 @@ export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: 
     role: p.role,
     is_verified: p.is_verified,
   };
-  return change(deps, id, patch, (c) => (c.role !== undefined ? 'role_changed' : undefined));
+  return change(deps, id, patch, (c) => (c.role !== undefined ? 'role_changed' : c.is_verified === false ? 'user_unverified' : undefined));
 }
 
 export function setActive(deps: AuthDeps, actorId: string, id: string, active: boolean): Promise<UserRow> {

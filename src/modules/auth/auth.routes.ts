@@ -99,9 +99,13 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
 
   app.post('/api/v1/auth/change-password', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'Change your password; your other sessions end', security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401) } },
+    schema: { tags, summary: 'Change your password; your other sessions end', security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 409, 429, 503) } },
   }, async (request, reply) => {
     const { current_password, new_password } = request.body;
+    // Guessing the current password with a stolen access token is guessing a password: it counts
+    // against the same limits as login.
+    const me = await account.getUser(deps, request.auth!.userId);
+    await limits.check('login', { ip: request.ip, email: me.email });
     await account.changePassword(deps, request.auth!.userId, request.auth!.sessionId, current_password, new_password);
     return reply.status(204).send(null);
   });

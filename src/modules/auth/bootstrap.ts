@@ -4,9 +4,10 @@ import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { normaliseEmail } from './identity.js';
 import { checkPasswordPolicy, hashSecret } from './passwords.js';
-import { insertUserIfAbsent, type UserRow } from './users.repository.js';
+import { findUserByEmail, insertUserIfAbsent, type UserRow } from './users.repository.js';
 
-export type AdminOutcome = { created: UserRow } | { exists: true };
+/** `exists`: the account with that email, which may or may not be a verified, active admin. */
+export type AdminOutcome = { created: UserRow } | { exists: UserRow };
 
 /**
  * The first admin (SPEC §3): a verified admin with this email unless the email is taken. Used at
@@ -26,12 +27,23 @@ export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'outbox'>, input: 
         if (user) await deps.outbox.add(trx, authEvents.registered(user));
         return user;
       });
-      return created ? { created } : { exists: true };
+      if (created) return { created };
+      const existing = await findUserByEmail(deps.db, email);
+      if (existing) return { exists: existing };
+      continue; // deleted between the two statements: try again
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'USERNAME_TAKEN' && !input.username)) throw err;
     }
   }
   throw new AppError('USERNAME_TAKEN', 'could not find a free username for the admin');
+}
+
+/**
+ * An account that already holds the admin email but is not an active, verified admin was most likely
+ * registered by someone else before the first start: never treat it as the admin.
+ */
+export function isUsableAdmin(u: UserRow): boolean {
+  return u.role === 'admin' && u.is_verified && u.is_active;
 }
 
 function usernameFrom(email: string): string {

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../../kernel/index.js';
+import { AppError, isEmailAddress } from '../../kernel/index.js';
 
-/**
- * One mailbox and nothing else (no list, display name or quoted part): what notifications accepts,
- * so every stored address can be mailed.
- */
-const EMAIL = /^[^\s,;<>"()[\]\\@]{1,64}@[^\s,;<>"()[\]\\@]+\.[^\s,;<>"()[\]\\@]+$/;
 const USERNAME = /^[a-z0-9_-]{3,100}$/;
 
 /** SPEC §3: trimmed and lower-cased, so `Ann@X.org ` and `ann@x.org` are one account. */
 export function normaliseEmail(raw: string, field = 'email'): string {
   const email = raw.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email)) {
+  if (!isEmailAddress(email)) {
     throw new AppError('VALIDATION_FAILED', 'email is not a valid address', { details: [{ field, message: 'must be a single email address' }] });
   }
   return email;

@@ -4,14 +4,17 @@ import { adminRoutes } from './admin.routes.js';
 import { cleanupSessions } from './admin.service.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authRoutes } from './auth.routes.js';
-import { ensureAdmin } from './bootstrap.js';
+import { ensureAdmin, isUsableAdmin } from './bootstrap.js';
+import { reloadRevocations, forgetSentCodes } from './revocation.js';
 import { createAuthLimits } from './rate-limits.js';
 import { loadSigningKeys } from './signing-keys.js';
 
-export { ensureAdmin, type AdminOutcome } from './bootstrap.js';
+export { ensureAdmin, isUsableAdmin, type AdminOutcome } from './bootstrap.js';
 
 /** Ended sessions and used codes are deleted this often (and on demand by an admin). */
 const CLEANUP_EVERY_MS = 3_600_000;
+/** Codes leave the outbox this soon after the relay published them. */
+const FORGET_CODES_EVERY_MS = 10_000;
 
 // One module definition serves every Evently built in this process (tests build several), so the
 // state made at init is kept per context.
@@ -42,10 +45,14 @@ export const authModule: ModuleDefinition = {
       rateLimiter: ctx.rateLimiter,
     };
     states.set(ctx, deps);
+    await reloadRevocations(deps);
     const admin = ctx.config.auth.admin;
     if (admin) {
       const outcome = await ensureAdmin(deps, admin);
-      ctx.logger.info({ admin_email: admin.email, created: 'created' in outcome }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
+      if ('exists' in outcome && !isUsableAdmin(outcome.exists)) {
+        throw new Error(`EVENTLY_ADMIN_EMAIL ${outcome.exists.email} belongs to an existing account that is not an active, verified admin; refusing to start (promote it deliberately, or choose another email)`);
+      }
+      ctx.logger.info({ admin_email: admin.email }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
     }
   },
 
@@ -58,12 +65,22 @@ export const authModule: ModuleDefinition = {
   scheduler(ctx) {
     const deps = depsOf(ctx);
     const timer = setInterval(() => {
+      forgetSentCodes(deps, { recentOnly: false }).catch(() => undefined);
       cleanupSessions(deps).then(
         (n) => ctx.logger.debug(n, 'ended sessions and used codes deleted'),
         (err: Error) => ctx.logger.warn({ err: err.message }, 'session cleanup failed; retried next hour'),
       );
     }, CLEANUP_EVERY_MS);
+    const forget = setInterval(() => {
+      forgetSentCodes(deps, { recentOnly: true }).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'could not erase published codes; retried shortly'));
+    }, FORGET_CODES_EVERY_MS);
     timer.unref();
-    return { stop: async () => clearInterval(timer) };
+    forget.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        clearInterval(forget);
+      },
+    };
   },
 };

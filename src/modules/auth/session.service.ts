@@ -8,8 +8,8 @@ import {
   isLive,
   listLiveSessions,
   lockSession,
+  ownerOfRefreshToken,
   revokeSessions,
-  sessionOfUsedToken,
   touchSession,
   useRefreshToken,
   type RevokeReason,
@@ -37,7 +37,9 @@ export async function login(deps: AuthDeps, email: string, password: string, met
     // Under the user's row lock: a deactivation committed meanwhile is seen here, and one that
     // comes later finds (and revokes) this session.
     const locked = await lockUser(trx, user.id);
-    if (!locked) throw invalidCredentials();
+    // The password was checked against the hash read before the lock: if it changed meanwhile
+    // (a change or reset that also revoked every session), the old password must not open a new one.
+    if (!locked || locked.password_hash !== user.password_hash) throw invalidCredentials();
     assertMaySignIn(locked);
     return startSession(deps, trx, locked, meta);
   });
@@ -72,11 +74,14 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
   if (!looksLikeRefreshToken(token)) throw invalid;
   const hash = hashRefreshToken(token);
   const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
+    const owner = await ownerOfRefreshToken(trx, hash);
+    if (!owner) return { error: invalid };
+    // Lock order user → token → session, the order of every path that revokes (deactivate, role
+    // change, delete, reset lock the user first): no deadlock between a refresh and a revocation.
+    const user = await lockUser(trx, owner.user_id);
     const sessionId = await useRefreshToken(trx, hash);
     if (!sessionId) {
-      const reusedIn = await sessionOfUsedToken(trx, hash);
-      if (!reusedIn) return { error: invalid };
-      const revoked = await revokeSessions(trx, { id: reusedIn }, 'refresh_token_reuse');
+      const revoked = await revokeSessions(trx, { id: owner.session_id }, 'refresh_token_reuse');
       await announceRevoked(deps, trx, revoked, 'refresh_token_reuse');
       return { reused: revoked };
     }
@@ -84,8 +89,7 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
     if (!session || !isLive(session, deps.config.sessionIdleSeconds)) {
       return { error: session?.revoked_at ? new AppError('TOKEN_REVOKED', 'the session has ended') : new AppError('TOKEN_EXPIRED', 'the session has expired; sign in again') };
     }
-    const user = await lockUser(trx, session.user_id);
-    if (!user?.is_active) return { error: new AppError('TOKEN_REVOKED', 'the session has ended') };
+    if (!user?.is_active || !user.is_verified) return { error: new AppError('TOKEN_REVOKED', 'the session has ended') };
     await touchSession(trx, session.id);
     const next = newRefreshToken();
     await insertRefreshToken(trx, next.hash, session.id);

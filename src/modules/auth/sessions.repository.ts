@@ -13,7 +13,7 @@ export interface SessionRow {
   ip: string | null;
 }
 
-export type RevokeReason = 'logout' | 'user_revoked' | 'admin_revoked' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_deactivated' | 'user_deleted' | 'role_changed';
+export type RevokeReason = 'logout' | 'user_revoked' | 'admin_revoked' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_deactivated' | 'user_deleted' | 'role_changed' | 'user_unverified';
 
 export async function insertSession(db: Executor, s: { id: string; user_id: string; max_seconds: number; user_agent: string | null; ip: string | null }): Promise<SessionRow> {
   const { rows } = await sql<SessionRow>`
@@ -38,11 +38,19 @@ export async function useRefreshToken(db: Executor, tokenHash: Buffer): Promise<
   return rows[0]?.session_id;
 }
 
-/** The session of a token that exists but was already used, if any. */
-export async function sessionOfUsedToken(db: Executor, tokenHash: Buffer): Promise<string | undefined> {
-  const { rows } = await sql<{ session_id: string }>`
-    select session_id from auth.refresh_tokens where token_hash = ${tokenHash} and used_at is not null`.execute(db);
-  return rows[0]?.session_id;
+/** The session and user a refresh token was issued to (used or not), read without locking. */
+export async function ownerOfRefreshToken(db: Executor, tokenHash: Buffer): Promise<{ session_id: string; user_id: string } | undefined> {
+  const { rows } = await sql<{ session_id: string; user_id: string }>`
+    select t.session_id, s.user_id from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
+    where t.token_hash = ${tokenHash}`.execute(db);
+  return rows[0];
+}
+
+/** Ids and times of sessions revoked since `since`: reloaded into the revocation list at start. */
+export async function revokedSince(db: Executor, since: Date): Promise<{ id: string; revoked_at: Date }[]> {
+  const { rows } = await sql<{ id: string; revoked_at: Date }>`
+    select id, revoked_at from auth.sessions where revoked_at > ${since}`.execute(db);
+  return rows;
 }
 
 export async function lockSession(db: Executor, id: string): Promise<SessionRow | undefined> {

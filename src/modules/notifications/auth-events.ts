@@ -1,18 +1,13 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { DomainEvent, Logger } from '../../kernel/index.js';
+import { EmailAddress, type DomainEvent, type Logger } from '../../kernel/index.js';
 
 /**
  * The auth events this module consumes, as auth publishes them (payload version 1, snake_case).
  * They are checked on arrival: a payload that does not match will never match on a redelivery either.
  */
 const Uuid = Type.String({ format: 'uuid' });
-/**
- * One mailbox, nothing else: a list ("a@x, b@y"), a display name ("<a@x>") or a quoted local part
- * would let one field reach several recipients once nodemailer parses it as an address list.
- */
-export const SINGLE_ADDRESS_PATTERN = '^[^\\s,;<>"()\\[\\]\\\\]+$';
-const Email = Type.String({ format: 'email', pattern: SINGLE_ADDRESS_PATTERN, maxLength: 254 });
+const Email = EmailAddress;
 const Otp = Type.String({ pattern: '^[0-9]{6}$' });
 const Time = Type.String({ format: 'date-time' });
 

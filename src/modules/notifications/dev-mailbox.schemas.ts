@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { StrictObject } from '../../kernel/index.js';
 
 export const DevMailboxQuery = StrictObject({
-  to: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Only mail to this address (case-insensitive)' })),
+  to: Type.Optional(Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]+$', description: 'Only mail to this address (case-insensitive)' })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'At most this many messages, newest first' }),
 });
 export type DevMailboxQuery = Static<typeof DevMailboxQuery>;

@@ -31,6 +31,8 @@ create table auth.sessions (
 );
 create index sessions_user on auth.sessions (user_id, created_at desc);
 create index sessions_cleanup on auth.sessions (expires_at);
+-- At start, recent revocations are reloaded into the revocation list (it may live in memory).
+create index sessions_revoked on auth.sessions (revoked_at) where revoked_at is not null;
 
 -- Every refresh token ever issued for a session, by SHA-256 (the token itself is never stored).
 -- used_at set = rotated: presenting it again is reuse and ends the session.
