@@ -115,6 +115,6 @@ function authRates<const N extends string>(names: readonly N[], defaults: Record
   return rates(names, {
     default: parsed,
     defaultDoc: `\`${formatRates(parsed)}\``,
-    doc: `${doc} Format \`${names.map((n) => `${n}=N/window`).join(',')}\` (window in s, m or h; \`off\` disables one).`,
+    doc: `${doc} Format \`${names.map((n) => `${n}=N/window`).join(',')}\` (window in s, m or h; \`off\` disables one): a token bucket of N, refilled one every window/N.`,
   });
 }

@@ -1,66 +1,104 @@
 import type { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitDecision, RateLimiter, RateLimitRule } from './types.js';
 
-type Build = (rule: RateLimitRule, windowSeconds: number) => RateLimiterAbstract;
-
 /**
- * rate-limiter-flexible counts windows in whole seconds, and its Redis store treats a window under
- * one second as "never expires". Windows are therefore rounded up to whole seconds (never down: a
- * longer window only ever allows fewer requests), the same way for both stores.
+ * Token buckets by GCRA (the generic cell rate algorithm): a rule of N per window is a bucket of N
+ * tokens refilled one every window/N. Unlike fixed windows there is no boundary where 2N requests
+ * pass in a moment (SPEC §3 asks for a sliding window or a token bucket). Each key is one number,
+ * its "theoretical arrival time" (TAT): the bucket is full again at TAT, and a hit of cost c is
+ * allowed when TAT + c·interval − window ≤ now.
+ *
+ * Written here rather than taken from rate-limiter-flexible (used before): its stores count in fixed
+ * windows only, and no maintained ioredis library offers a token bucket with an in-process twin.
  */
-export function windowSeconds(rule: RateLimitRule): number {
-  return Math.max(1, Math.ceil(rule.windowMs / 1000));
+interface Gcra {
+  allowed: boolean;
+  /** Whole tokens left after this hit (or available now, for a refusal). */
+  remaining: number;
+  /** Refused: until one more hit of this cost fits. Allowed: until the bucket is full again. */
+  resetMs: number;
 }
 
-function createRateLimiter(kind: RateLimiter['kind'], build: Build): RateLimiter {
-  // One library limiter per rule name; a second rule with the same name but other numbers would
-  // silently share (and misread) the first one's counters, so it is refused.
-  const limiters = new Map<string, { rule: RateLimitRule; limiter: RateLimiterAbstract }>();
+/** Sub-millisecond float error must never refuse the N-th of N back-to-back hits. */
+const EPSILON_MS = 0.5;
 
-  const limiterFor = (rule: RateLimitRule): RateLimiterAbstract => {
-    const known = limiters.get(rule.name);
-    if (known) {
-      if (known.rule.points !== rule.points || known.rule.windowMs !== rule.windowMs) {
-        throw new Error(`rate limit rule "${rule.name}" is already defined with other points/windowMs`);
-      }
-      return known.limiter;
+function gcra(tatStored: number | undefined, now: number, rule: RateLimitRule, cost: number): { decision: Gcra; tat: number } {
+  const interval = rule.windowMs / rule.points;
+  const tat = Math.max(tatStored ?? now, now);
+  const next = tat + interval * cost;
+  const allowAt = next - rule.windowMs;
+  if (allowAt - now > EPSILON_MS) {
+    return { tat, decision: { allowed: false, remaining: tokens(rule, interval, tat - now), resetMs: Math.ceil(allowAt - now) } };
+  }
+  return { tat: next, decision: { allowed: true, remaining: tokens(rule, interval, next - now), resetMs: Math.ceil(next - now) } };
+}
+
+function tokens(rule: RateLimitRule, interval: number, debtMs: number): number {
+  return Math.max(0, Math.floor((rule.windowMs - debtMs) / interval + 1e-6));
+}
+
+/** The same algorithm in Lua, atomic per key; the clock is Redis's, so replicas agree on "now". */
+const GCRA_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local nxt = tat + interval * cost
+local allow_at = nxt - window
+if allow_at - now > ${EPSILON_MS} then
+  return {0, tostring(tat - now), tostring(allow_at - now)}
+end
+redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.max(1, math.ceil(nxt - now)))
+return {1, tostring(nxt - now), tostring(nxt - now)}
+`;
+
+type Store = (rule: RateLimitRule, key: string, cost: number) => Promise<Gcra>;
+
+function createRateLimiter(kind: RateLimiter['kind'], store: Store, forget: (rule: RateLimitRule, key: string) => Promise<void>): RateLimiter {
+  // A second rule with the same name but other numbers would silently share (and misread) the
+  // first one's buckets, so it is refused.
+  const rules = new Map<string, RateLimitRule>();
+  const check = (rule: RateLimitRule): void => {
+    if (!(rule.points >= 1 && rule.windowMs >= 1)) throw new Error(`rate limit rule "${rule.name}" needs points ≥ 1 and windowMs ≥ 1`);
+    const known = rules.get(rule.name);
+    if (!known) rules.set(rule.name, { ...rule });
+    else if (known.points !== rule.points || known.windowMs !== rule.windowMs) {
+      throw new Error(`rate limit rule "${rule.name}" is already defined with other points/windowMs`);
     }
-    const limiter = build(rule, windowSeconds(rule));
-    limiters.set(rule.name, { rule: { ...rule }, limiter });
-    return limiter;
   };
-
-  const decision = (allowed: boolean, rule: RateLimitRule, res: RateLimiterRes): RateLimitDecision => ({
-    allowed,
-    limit: rule.points,
-    remaining: res.remainingPoints,
-    resetMs: Math.max(0, res.msBeforeNext),
-  });
-
   return {
     kind,
-    async hit(rule, key, points = 1) {
-      const limiter = limiterFor(rule);
-      try {
-        return decision(true, rule, await limiter.consume(key, points));
-      } catch (rejection) {
-        // The library rejects with a RateLimiterRes when the limit is exceeded, with an Error when the store fails.
-        if (rejection instanceof RateLimiterRes) return decision(false, rule, rejection);
-        throw rejection;
-      }
+    async hit(rule, key, points = 1): Promise<RateLimitDecision> {
+      check(rule);
+      const d = await store(rule, key, points);
+      return { allowed: d.allowed, limit: rule.points, remaining: d.remaining, resetMs: d.resetMs };
     },
     async reset(rule, key) {
-      await limiterFor(rule).delete(key);
+      check(rule);
+      await forget(rule, key);
     },
   };
 }
 
-/** Counters in this process only: for the single-process mode. */
-export function createMemoryRateLimiter(): RateLimiter {
-  return createRateLimiter('memory', (rule, duration) =>
-    new RateLimiterMemory({ points: rule.points, duration, keyPrefix: rule.name }),
-  );
+/** Buckets in this process only: for the single-process mode. */
+export function createMemoryRateLimiter(now: () => number = () => performance.timeOrigin + performance.now()): RateLimiter {
+  const tats = new Map<string, number>();
+  let nextPurge = 0;
+  const id = (rule: RateLimitRule, key: string) => `${rule.name}:${key}`;
+  return createRateLimiter('memory', async (rule, key, cost) => {
+    const t = now();
+    if (t >= nextPurge) {
+      // A bucket whose TAT has passed is full: the same as no entry, so it can go.
+      for (const [k, tat] of tats) if (tat <= t) tats.delete(k);
+      nextPurge = t + 60_000;
+    }
+    const { decision, tat } = gcra(tats.get(id(rule, key)), t, rule, cost);
+    if (decision.allowed) tats.set(id(rule, key), tat);
+    return decision;
+  }, async (rule, key) => void tats.delete(id(rule, key)));
 }
 
 export interface RedisRateLimiterOptions {
@@ -69,18 +107,13 @@ export interface RedisRateLimiterOptions {
   prefix: string;
 }
 
-/**
- * Counts in Redis with the library's Lua increment, so parallel hits from any number of processes
- * are atomic. ioredis is the library's default client: only `storeClient` is given
- * (`useRedisPackage` is for node-redis v4+ and would break with ioredis).
- */
+/** Buckets in Redis, one key each, updated by one Lua script: parallel hits from any process are atomic. */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
-  return createRateLimiter('redis', (rule, duration) =>
-    new RateLimiterRedis({
-      storeClient: options.redis,
-      points: rule.points,
-      duration,
-      keyPrefix: `${options.prefix}${rule.name}`,
-    }),
-  );
+  const { redis, prefix } = options;
+  const id = (rule: RateLimitRule, key: string) => `${prefix}${rule.name}:${key}`;
+  return createRateLimiter('redis', async (rule, key, cost) => {
+    const [allowed, debt, reset] = (await redis.eval(GCRA_LUA, 1, id(rule, key), rule.windowMs / rule.points, rule.windowMs, cost)) as [number, string, string];
+    const interval = rule.windowMs / rule.points;
+    return { allowed: allowed === 1, remaining: tokens(rule, interval, Number(debt)), resetMs: Math.ceil(Number(reset)) };
+  }, async (rule, key) => void (await redis.del(id(rule, key))));
 }
