@@ -3,6 +3,7 @@ import {
   assertCanRunModules,
   withTimeout,
   createAccess,
+  loadSealer,
   createAdapters,
   createDatabase,
   createLogger,
@@ -94,6 +95,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     app = server;
 
     const access = createAccess(config, adapters.revocations);
+    const sealer = await loadSealer(config, logger);
     const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
       m,
       {
@@ -106,6 +108,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         rateLimiter: adapters.rateLimiter,
         locks: adapters.locks,
         access,
+        sealer,
       },
     ]);
 

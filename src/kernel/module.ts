@@ -9,6 +9,7 @@ import type { RateLimiter } from './ratelimit/types.js';
 import type { LockManager } from './lock/types.js';
 import type { App } from './http/server.js';
 import type { Access } from './auth/access.js';
+import type { Sealer } from './sealing.js';
 
 /** What a module gets from the composition root: its slice of the platform, nothing global. */
 export interface ModuleContext {
@@ -23,6 +24,8 @@ export interface ModuleContext {
   locks: LockManager;
   /** Route guards (`requireAuth`, `requireRole`) verifying access tokens and revocations. */
   access: Access;
+  /** Encrypts secrets that travel in events (one-time codes); every process shares the key. */
+  sealer: Sealer;
 }
 
 /** Reacts to another module's events. Runs inside a transaction that also records the event id. */

@@ -1,4 +1,4 @@
-import { loadConfig, createLogger, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
+import { loadConfig, createLogger, newSealingKey, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
 import { buildEvently, type Evently } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { dropPrefix, redisUrl, uniquePrefix } from './redis.js';
@@ -30,6 +30,8 @@ export async function startTestEvently(options: {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
     OUTBOX_POLL_MS: '200',
+    // Its own key, so no test writes one into the data folder.
+    EVENT_SEALING_KEY: newSealingKey(),
     ...(options.redis ? { REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: prefix } : {}),
     ...options.env,
   };

@@ -113,6 +113,7 @@ describe('config', () => {
       REDIS_URL: 'redis://redis:6379',
       SMTP_URL: 'smtp://mail:587',
       AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIN0\n-----END PRIVATE KEY-----',
+      EVENT_SEALING_KEY: 'q3Jk1n4Zb0m8c2F7x9LwVt5yHs6Ue1Rp0Ao3Ki8Dg2M',
     });
     assert.equal(ok.env, 'production');
   });
@@ -161,6 +162,7 @@ describe('mail settings', () => {
     it('production refuses to run auth without a signing key, but not a process without auth', () => {
       const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:Str0ng-pass@db/evently', REDIS_URL: 'redis://cache:6379', SMTP_URL: 'smtp://mail:25' };
       assert.throws(() => load(prod), /AUTH_SIGNING_KEY \(or AUTH_SIGNING_KEY_FILE\) is required in production/);
+      assert.throws(() => load(prod), /EVENT_SEALING_KEY \(or EVENT_SEALING_KEY_FILE\) is required in production to run auth or notifications/);
       assert.doesNotThrow(() => load({ ...prod, EVENTLY_MODULES: 'events' }));
     });
 

@@ -218,6 +218,9 @@ function checkRules(c: Config): string[] {
     problems.push('AUTH_SESSION_IDLE_TIMEOUT_S must not exceed AUTH_SESSION_MAX_LIFETIME_S');
   }
   if (c.env === 'production') {
+    if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !s.EVENT_SEALING_KEY) {
+      problems.push('EVENT_SEALING_KEY (or EVENT_SEALING_KEY_FILE) is required in production to run auth or notifications (it protects one-time codes in events)');
+    }
     if (c.modules.includes('auth') && !c.auth.signingKeyPem) {
       // A generated key would live in the database next to the data it protects.
       problems.push('AUTH_SIGNING_KEY (or AUTH_SIGNING_KEY_FILE) is required in production to run the auth module');

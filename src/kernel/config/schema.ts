@@ -98,6 +98,12 @@ export const SETTINGS = {
   AUTH_RATE_RESEND: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Verification code resends.'),
   AUTH_RATE_FORGOT: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Password reset requests.'),
   AUTH_RATE_RESET: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Password reset attempts with a code (fail closed).'),
+  EVENT_SEALING_KEY: optional(str({
+    secret: true,
+    pattern: /^[A-Za-z0-9+/_-]{43}=?$/,
+    defaultDoc: 'generated once in EVENTLY_DATA_DIR (development only)',
+    doc: 'Encrypts one-time codes inside events between auth and notifications (32 random bytes, base64: `openssl rand -base64 32`). The same value in every auth and notifications process; required in production for them.',
+  })),
   EVENTLY_ADMIN_EMAIL: optional(str({
     pattern: /^[^\s@]+@[^\s@]+$/,
     defaultDoc: 'none',

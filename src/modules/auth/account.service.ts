@@ -27,7 +27,7 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
   const username = normaliseUsername(input.username);
   checkPasswordPolicy(input.password);
   const verified = input.is_verified ?? false;
-  const [passwordHash, otp] = await Promise.all([hashSecret(input.password), verified ? undefined : prepareOtp()]);
+  const [passwordHash, otp] = await Promise.all([hashSecret(input.password), verified ? undefined : prepareOtp(deps.sealer)]);
   return deps.db.transaction().execute(async (trx) => {
     const user = await insertUser(trx, {
       id: newId(),
@@ -39,7 +39,7 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
       is_verified: verified,
     });
     await deps.outbox.add(trx, authEvents.registered(user));
-    if (otp) await deps.outbox.add(trx, authEvents.otpRequested(user, otp.code, await storeOtp(trx, user, 'verify_email', otp)));
+    if (otp) await deps.outbox.add(trx, authEvents.otpRequested(user, otp.sealed, await storeOtp(trx, user, 'verify_email', otp)));
     return user;
   });
 }
@@ -60,20 +60,20 @@ export async function verifyEmail(deps: AuthDeps, rawEmail: string, code: string
  * (the caller's response does not depend on it); the cooldown applies to any address.
  */
 export async function resendOtp(deps: AuthDeps, email: string): Promise<void> {
-  const otp = await prepareOtp(); // always: the time taken must not tell whether the account exists
+  const otp = await prepareOtp(deps.sealer); // always: the time taken must not tell whether the account exists
   const user = await findUserByEmail(deps.db, email);
   if (!user || user.is_verified || !user.is_active) return;
   await deps.db.transaction().execute(async (trx) => {
-    await deps.outbox.add(trx, authEvents.otpRequested(user, otp.code, await storeOtp(trx, user, 'verify_email', otp)));
+    await deps.outbox.add(trx, authEvents.otpRequested(user, otp.sealed, await storeOtp(trx, user, 'verify_email', otp)));
   });
 }
 
 export async function forgotPassword(deps: AuthDeps, email: string): Promise<void> {
-  const otp = await prepareOtp();
+  const otp = await prepareOtp(deps.sealer);
   const user = await findUserByEmail(deps.db, email);
   if (!user || !user.is_active) return;
   await deps.db.transaction().execute(async (trx) => {
-    await deps.outbox.add(trx, authEvents.passwordResetRequested(user, otp.code, await storeOtp(trx, user, 'reset_password', otp)));
+    await deps.outbox.add(trx, authEvents.passwordResetRequested(user, otp.sealed, await storeOtp(trx, user, 'reset_password', otp)));
   });
 }
 

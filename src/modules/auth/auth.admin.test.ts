@@ -336,7 +336,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       ]);
       const [registered, requested, verified, renamed, reUsernamed, deactivated, , , activated, , deleted] = rows.map((r) => r.payload);
       assert.deepEqual(registered, { user_id: userId, email, username: reg.body.username, full_name: 'Eve Events', role: 'user', is_verified: false });
-      assert.deepEqual(Object.keys(requested!).sort(), ['email', 'expires_at', 'otp', 'purpose', 'user_id']);
+      assert.deepEqual(Object.keys(requested!).sort(), ['email', 'expires_at', 'otp_sealed', 'purpose', 'user_id']);
       assert.deepEqual([requested!.email, requested!.purpose], [email, 'verify_email']);
       assert.deepEqual(verified, { user_id: userId, email });
       assert.deepEqual(renamed, { user_id: userId, full_name: 'Eve Renamed' }, 'only the changed fields');
@@ -382,7 +382,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
         ['auth.password_reset.requested', null, null],
         ['auth.session.revoked', c.session_id, 'password_reset'],
       ]);
-      assert.deepEqual(Object.keys(rows[3]!.payload).sort(), ['email', 'expires_at', 'otp', 'user_id']);
+      assert.deepEqual(Object.keys(rows[3]!.payload).sort(), ['email', 'expires_at', 'otp_sealed', 'user_id']);
       const leaks = await q("select type from auth.outbox where payload::text ilike '%password_hash%' or payload::text like '%$argon2%'");
       assert.deepEqual(leaks, []);
     });

@@ -1,4 +1,4 @@
-import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter } from '../../kernel/index.js';
+import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter, Sealer } from '../../kernel/index.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** What the auth services need, built once per process in the module's init. */
@@ -10,6 +10,7 @@ export interface AuthDeps {
   logger: Logger;
   keys: SigningKeys;
   rateLimiter: RateLimiter;
+  sealer: Sealer;
 }
 
 /** Who is asking, for the session record and rate limits. */

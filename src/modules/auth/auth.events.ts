@@ -18,13 +18,14 @@ export const authEvents = {
   }),
   deleted: (userId: string): NewEvent => ({ type: 'auth.user.deleted', payload: { user_id: userId } }),
   verified: (u: Pick<UserRow, 'id' | 'email'>): NewEvent => ({ type: 'auth.user.verified', payload: { user_id: u.id, email: u.email } }),
-  otpRequested: (u: Pick<UserRow, 'id' | 'email'>, otp: string, expiresAt: Date): NewEvent => ({
+  /** The code travels sealed (ctx.sealer): only a holder of EVENT_SEALING_KEY can read it. */
+  otpRequested: (u: Pick<UserRow, 'id' | 'email'>, otpSealed: string, expiresAt: Date): NewEvent => ({
     type: 'auth.otp.requested',
-    payload: { user_id: u.id, email: u.email, otp, purpose: 'verify_email', expires_at: expiresAt.toISOString() },
+    payload: { user_id: u.id, email: u.email, otp_sealed: otpSealed, purpose: 'verify_email', expires_at: expiresAt.toISOString() },
   }),
-  passwordResetRequested: (u: Pick<UserRow, 'id' | 'email'>, otp: string, expiresAt: Date): NewEvent => ({
+  passwordResetRequested: (u: Pick<UserRow, 'id' | 'email'>, otpSealed: string, expiresAt: Date): NewEvent => ({
     type: 'auth.password_reset.requested',
-    payload: { user_id: u.id, email: u.email, otp, expires_at: expiresAt.toISOString() },
+    payload: { user_id: u.id, email: u.email, otp_sealed: otpSealed, expires_at: expiresAt.toISOString() },
   }),
   sessionRevoked: (s: { id: string; user_id: string }, reason: RevokeReason): NewEvent => ({
     type: SESSION_REVOKED,

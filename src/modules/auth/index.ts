@@ -43,6 +43,7 @@ export const authModule: ModuleDefinition = {
       logger: ctx.logger,
       keys,
       rateLimiter: ctx.rateLimiter,
+      sealer: ctx.sealer,
     };
     states.set(ctx, deps);
     await reloadRevocations(deps);

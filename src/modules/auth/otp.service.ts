@@ -1,18 +1,20 @@
-import { AppError, newId, type Tx } from '../../kernel/index.js';
+import { AppError, newId, type Sealer, type Tx } from '../../kernel/index.js';
 import type { AuthDeps } from './auth.deps.js';
 import { attemptsExhausted, consumeOtp, OTP_MAX_ATTEMPTS, replaceOtp, takeAttempt, type OtpPurpose } from './otps.repository.js';
 import { burnVerification, hashSecret, newOtp, verifySecret } from './passwords.js';
 import type { UserRow } from './users.repository.js';
 
 export interface PreparedOtp {
-  code: string;
+  /** What the event carries: the code encrypted for the mailer. */
+  sealed: string;
   hash: string;
 }
 
 /** Hashing is slow on purpose: done before the transaction so no connection waits on it. */
-export async function prepareOtp(): Promise<PreparedOtp> {
+export async function prepareOtp(sealer: Sealer): Promise<PreparedOtp> {
   const code = newOtp();
-  return { code, hash: await hashSecret(code) };
+  const [hash, sealed] = await Promise.all([hashSecret(code), sealer.seal(code)]);
+  return { sealed, hash };
 }
 
 /** Stores the code (replacing older ones) in the caller's transaction; returns its expiry. */

@@ -40,14 +40,14 @@ export async function reloadRevocations(deps: AuthDeps): Promise<void> {
 const CODE_EVENTS = ['auth.otp.requested', 'auth.password_reset.requested'];
 
 /**
- * Codes travel in two event types so notifications can mail them; once the relay has published such
- * an event, its outbox row no longer needs the code (kept there, it would be readable for 7 days).
+ * Codes travel (sealed) in two event types so notifications can mail them; once the relay has
+ * published such an event, its outbox row no longer needs even the ciphertext.
  */
 export async function forgetSentCodes(deps: AuthDeps, o: { recentOnly: boolean }): Promise<number> {
   // The frequent pass looks at the last hour only (an index range); the hourly one at everything.
   const recent = o.recentOnly ? sql`and published_at > now() - interval '1 hour'` : sql``;
   const r = await sql`
-    update auth.outbox set payload = payload - 'otp'
-    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ? 'otp'`.execute(deps.db);
+    update auth.outbox set payload = payload - 'otp_sealed'
+    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ? 'otp_sealed'`.execute(deps.db);
   return Number(r.numAffectedRows ?? 0);
 }

@@ -8,7 +8,8 @@ import { EmailAddress, type DomainEvent, type Logger } from '../../kernel/index.
  */
 const Uuid = Type.String({ format: 'uuid' });
 const Email = EmailAddress;
-const Otp = Type.String({ pattern: '^[0-9]{6}$' });
+/** The code, sealed by auth with EVENT_SEALING_KEY (JWE compact); opened only when the mail is rendered. */
+const SealedOtp = Type.String({ minLength: 20, maxLength: 2000 });
 const Time = Type.String({ format: 'date-time' });
 
 export const AUTH_EVENTS = {
@@ -21,9 +22,9 @@ export const AUTH_EVENTS = {
     is_active: Type.Optional(Type.Boolean()),
   }),
   'auth.user.deleted': Type.Object({ user_id: Uuid }),
-  'auth.otp.requested': Type.Object({ user_id: Uuid, email: Email, otp: Otp, purpose: Type.Literal('verify_email'), expires_at: Time }),
+  'auth.otp.requested': Type.Object({ user_id: Uuid, email: Email, otp_sealed: SealedOtp, purpose: Type.Literal('verify_email'), expires_at: Time }),
   'auth.user.verified': Type.Object({ user_id: Uuid, email: Email }),
-  'auth.password_reset.requested': Type.Object({ user_id: Uuid, email: Email, otp: Otp, expires_at: Time }),
+  'auth.password_reset.requested': Type.Object({ user_id: Uuid, email: Email, otp_sealed: SealedOtp, expires_at: Time }),
 } satisfies Record<string, TSchema>;
 
 export type AuthEventType = keyof typeof AUTH_EVENTS;

@@ -55,7 +55,7 @@ export async function findMail(db: Executor, k: MailKey): Promise<MailRow | unde
 }
 
 // A final row no longer needs its one-time code: it must not outlive the mail in the database.
-const FORGET_SECRETS = sql`data = data - 'otp'`;
+const FORGET_SECRETS = sql`data = data - 'otp' - 'otp_sealed'`;
 
 export const RECIPIENT_DELETED = 'recipient deleted before the mail was sent';
 

@@ -23,10 +23,10 @@ function mailFor(event: DomainEvent, logger: Logger): MailRequest | undefined {
   return undefined;
 }
 
-function codeData(event: DomainEvent, p: { otp: string; expires_at: string }): Record<string, unknown> {
+function codeData(event: DomainEvent, p: { otp_sealed: string; expires_at: string }): Record<string, unknown> {
   // Minutes as the user reads them, fixed when the code was issued (a retried mail keeps the wording).
   const minutes = Math.max(1, Math.round((Date.parse(p.expires_at) - Date.parse(event.occurredAt)) / 60_000));
-  return { otp: p.otp, expires_at: new Date(p.expires_at).toISOString(), valid_minutes: minutes };
+  return { otp_sealed: p.otp_sealed, expires_at: new Date(p.expires_at).toISOString(), valid_minutes: minutes };
 }
 
 /**

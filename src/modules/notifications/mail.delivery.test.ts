@@ -14,7 +14,7 @@ import { devMailboxMailer, smtpMailer, type Mailer } from './mailer.js';
 import { notificationsModule } from './index.js';
 import { recipientsConsumer } from './recipients.consumer.js';
 import { sendEmailJob } from './send-email.job.js';
-import { emitAuthEvent, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
+import { emitAuthEvent, sealerOf, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
 
 const TEST = { timeout: 30_000 };
 const FROM = 'mail@evently.test';
@@ -55,8 +55,8 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     (await sql<{ status: string; attempts: number; last_error: string | null; data: Record<string, unknown>; to_email: string | null }>`
       select status, attempts, last_error, data, to_email from notifications.mail_log
       where event_id = ${k.event_id} and user_id = ${k.user_id} and template = ${k.template}`.execute(db())).rows[0]!;
-  const run = (k: MailKey, mailer: Mailer, attempt = 1, maxAttempts = 4) =>
-    sendEmailJob({ db: db(), mailer, logger: t.evently.logger })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
+  const run = async (k: MailKey, mailer: Mailer, attempt = 1, maxAttempts = 4) =>
+    sendEmailJob({ db: db(), mailer, logger: t.evently.logger, sealer: await sealerOf(t) })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
   const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: v, err: undefined as Error | undefined }), (err: Error) => ({ ok: undefined, err }));
 
   /** Makes the update that marks `to`'s row sent fail `times` times (a sequence: the count survives the rollbacks). */
@@ -128,7 +128,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
   it('an address field naming several mailboxes is refused by the schema and never sent', TEST, async () => {
     const list = 'victim@example.com, attacker@evil.test';
     const event = { id: newId(), type: 'auth.otp.requested', version: 1, occurredAt: new Date().toISOString(),
-      payload: { user_id: newId(), email: list, otp: '123456', purpose: 'verify_email', expires_at: new Date(Date.now() + 600_000).toISOString() } } as unknown as DomainEvent;
+      payload: { user_id: newId(), email: list, otp_sealed: await (await sealerOf(t)).seal('123456'), purpose: 'verify_email', expires_at: new Date(Date.now() + 600_000).toISOString() } } as unknown as DomainEvent;
     assert.equal(payloadOf(event, 'auth.otp.requested', t.evently.logger), undefined);
     assert.ok(payloadOf({ ...event, payload: { ...(event.payload as object), email: 'victim@example.com' } }, 'auth.otp.requested', t.evently.logger));
 
@@ -208,7 +208,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
         },
       };
       try {
-        jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: db(), mailer, logger: t.evently.logger }));
+        jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: db(), mailer, logger: t.evently.logger, sealer: await sealerOf(t) }));
         await jobs.start();
         const to = address(`revive-${kind}`);
         // A row the sweep considers stale, whose job runs (and dies) now.

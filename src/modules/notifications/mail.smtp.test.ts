@@ -10,7 +10,7 @@ import { mailConsumer, SEND_EMAIL_JOB } from './mail.consumer.js';
 import { mailJobId, type MailKey } from './mail-log.repository.js';
 import { startMailSweep, sweepQueuedMail } from './mail.sweep.js';
 import { sendEmailJob } from './send-email.job.js';
-import { devMailTo, emitAuthEvent, mailLogOf, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
+import { devMailTo, emitAuthEvent, mailLogOf, sealerOf, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
 
 const TEST = { timeout: 30_000 };
 
@@ -64,6 +64,7 @@ function mailSuite(redis: boolean): void {
     assert.equal(row!.attempts, 1);
     assert.ok(row!.message_id);
     assert.equal(row!.data.otp, undefined, 'the code does not outlive the mail in mail_log');
+    assert.equal(row!.data.otp_sealed, undefined, 'nor does its sealed form');
   });
 
   it('the same event delivered twice sends one email', TEST, async () => {
@@ -83,7 +84,7 @@ function mailSuite(redis: boolean): void {
     // The job itself again (a sweep, a stalled job taken over): it finds the row sent and skips it.
     const key: MailKey = { event_id: event.id, user_id: user.user_id, template: 'verify_email' };
     const sends: unknown[] = [];
-    const job = sendEmailJob({ db: t.evently.database.db, logger: t.evently.logger, mailer: { send: async (m) => (sends.push(m), { messageId: 'x' }) } });
+    const job = sendEmailJob({ db: t.evently.database.db, logger: t.evently.logger, sealer: await sealerOf(t), mailer: { send: async (m) => (sends.push(m), { messageId: 'x' }) } });
     assert.equal(await job(key, { id: mailJobId(key), name: SEND_EMAIL_JOB, attempt: 1, maxAttempts: 4, correlationId: null }), 'skipped');
     assert.deepEqual(sends, []);
     assert.equal((await t.evently.adapters.jobs.enqueue(SEND_EMAIL_JOB, key, { jobId: mailJobId(key) })).created, false);

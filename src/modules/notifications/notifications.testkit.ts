@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createOutbox, type DomainEvent } from '../../kernel/index.js';
+import { createOutbox, loadSealer, type DomainEvent, type Sealer } from '../../kernel/index.js';
 import type { TestEvently } from '../../../test/support/evently.js';
 
 /** Test helpers of the notifications suites (not a test file itself). */
@@ -11,6 +11,12 @@ export { startTestSmtp, type TestSmtp, type ReceivedMail } from '../../../test/s
  * bus deliver it. `occurredAt` backdates it, to deliver events out of order.
  */
 export async function emitAuthEvent(t: TestEvently, type: string, payload: unknown, occurredAt?: Date): Promise<DomainEvent> {
+  // A plain `otp` is sealed as auth seals it, so tests can still write the digits they expect.
+  const p = payload as Record<string, unknown>;
+  if (typeof p.otp === 'string') {
+    const { otp, ...rest } = p;
+    payload = { ...rest, otp_sealed: await (await sealerOf(t)).seal(otp as string) };
+  }
   return t.evently.database.db.transaction().execute(async (trx) => {
     const [event] = await createOutbox('auth').add(trx, { type, payload });
     if (!occurredAt) return event!;
@@ -38,4 +44,9 @@ export async function devMailTo(t: TestEvently, to: string): Promise<{ subject: 
   const res = await t.evently.app.inject({ method: 'GET', url: `/dev/mailbox?to=${encodeURIComponent(to)}` });
   if (res.statusCode !== 200) throw new Error(`GET /dev/mailbox answered ${res.statusCode}`);
   return (res.json() as { items: { subject: string; text: string; html: string; template: string }[] }).items;
+}
+
+/** The sealer of a running test app (the same EVENT_SEALING_KEY). */
+export function sealerOf(t: TestEvently): Promise<Sealer> {
+  return loadSealer(t.config, t.evently.logger);
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermanentJobError, type Db, type JobContext, type JobHandler, type Logger, type Tx } from '../../kernel/index.js';
+import { PermanentJobError, type Db, type JobContext, type JobHandler, type Logger, type Sealer, type Tx } from '../../kernel/index.js';
 import {
   claimMail,
   CODE_EXPIRED,
@@ -27,6 +27,7 @@ interface Deps {
   db: Db;
   mailer: Mailer;
   logger: Logger;
+  sealer: Sealer;
 }
 
 /** Retries of one database write after the server has answered, before the attempt gives up. */
@@ -107,9 +108,18 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
   if (!to) return fail(new Error(`no email address known for user ${row.user_id}`));
   if (!isSingleAddress(to)) return fail(new MailDeliveryError(`refused recipient ${JSON.stringify(to)}: not a single plain address`, true));
   if (!isTemplateName(row.template)) return fail(new Error(`unknown template ${row.template}`));
+  let data = row.data;
+  if (typeof data.otp_sealed === 'string') {
+    // The code stays sealed at rest; it is opened only to render this one message.
+    try {
+      data = { ...data, otp: await deps.sealer.open(data.otp_sealed) };
+    } catch {
+      return fail(new Error('the code cannot be opened: EVENT_SEALING_KEY differs between auth and notifications'));
+    }
+  }
   let message: MailMessage;
   try {
-    message = { to, template: row.template, ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data: row.data }) };
+    message = { to, template: row.template, ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data }) };
   } catch (err) {
     if (err instanceof TemplateDataError) return fail(err);
     throw err;
