@@ -46,10 +46,16 @@ export async function ownerOfRefreshToken(db: Executor, tokenHash: Buffer): Prom
   return rows[0];
 }
 
-/** Ids and times of sessions revoked since `since`: reloaded into the revocation list at start. */
+/**
+ * Ids and times of sessions revoked since `since`: reloaded into the revocation list at start. The
+ * outbox's revocation events count too: deleting a user deletes its (just revoked) session rows.
+ */
 export async function revokedSince(db: Executor, since: Date): Promise<{ id: string; revoked_at: Date }[]> {
   const { rows } = await sql<{ id: string; revoked_at: Date }>`
-    select id, revoked_at from auth.sessions where revoked_at > ${since}`.execute(db);
+    select id, revoked_at from auth.sessions where revoked_at > ${since}
+    union
+    select (payload->>'session_id')::uuid, occurred_at from auth.outbox
+    where type = 'auth.session.revoked' and occurred_at > ${since}`.execute(db);
   return rows;
 }
 

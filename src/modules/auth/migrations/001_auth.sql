@@ -33,6 +33,8 @@ create index sessions_user on auth.sessions (user_id, created_at desc);
 create index sessions_cleanup on auth.sessions (expires_at);
 -- At start, recent revocations are reloaded into the revocation list (it may live in memory).
 create index sessions_revoked on auth.sessions (revoked_at) where revoked_at is not null;
+-- …and from the revocation events, which outlive the session rows of a deleted user.
+create index outbox_revocations on auth.outbox (occurred_at) where type = 'auth.session.revoked';
 
 -- Every refresh token ever issued for a session, by SHA-256 (the token itself is never stored).
 -- used_at set = rotated: presenting it again is reuse and ends the session.
