@@ -6,6 +6,7 @@ import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEvently } from '../support/evently.js';
+import { eventually, sqlRows } from '../support/auth.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { spawn } from 'node:child_process';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
@@ -226,6 +227,19 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
         assert.deepEqual(info.modules, [m]);
         assert.equal(info.mode, 'split');
       }
+      // Across processes: auth's sealed code reaches the notifications process through Redis, which
+      // opens it (the shared development key) and keeps the mail; the code then verifies the account.
+      const auth = `http://127.0.0.1:${base}`;
+      const post = (path: string, body: object) =>
+        fetch(`${auth}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const email = `split-${Date.now()}@example.com`;
+      assert.equal((await post('/api/v1/auth/register', { email, username: `split${Date.now()}`, password: 'Spl1t-mode-ok' })).status, 201);
+      const code = await eventually(async () => {
+        const rows = await sqlRows<{ text: string }>(tdb.url, 'select text from notifications.dev_mailbox where "to" = $1', [email]);
+        return /\b(\d{6})\b/.exec(rows[0]?.text ?? '')?.[1];
+      }, 'the verification mail kept by the notifications process', 30_000);
+      assert.equal((await post('/api/v1/auth/verify-email', { email, otp: code })).status, 200);
+      assert.equal((await post('/api/v1/auth/login', { email, password: 'Spl1t-mode-ok' })).status, 200);
     } finally {
       child.kill('SIGTERM');
     }
