@@ -10,6 +10,8 @@ import { createAuthLimits } from './rate-limits.js';
 import { loadSigningKeys } from './signing-keys.js';
 
 export { ensureAdmin, isUsableAdmin, type AdminOutcome } from './bootstrap.js';
+/** Argon2id with auth's parameters: the benchmark measures its baseline B7 with it. */
+export { hashSecret as hashPassword } from './passwords.js';
 
 /** Ended sessions and used codes are deleted this often (and on demand by an admin). */
 const CLEANUP_EVERY_MS = 3_600_000;
