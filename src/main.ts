@@ -4,6 +4,7 @@ import {
   withTimeout,
   createAccess,
   loadSealer,
+  NO_SEALER,
   createAdapters,
   createDatabase,
   createLogger,
@@ -95,7 +96,8 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     app = server;
 
     const access = createAccess(config, adapters.revocations);
-    const sealer = await loadSealer(config, logger);
+    // Only auth (seals) and notifications (opens) hold the key; other processes never need it.
+    const sealer = config.modules.some((n) => n === 'auth' || n === 'notifications') ? await loadSealer(config, logger) : NO_SEALER;
     const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
       m,
       {

@@ -5,7 +5,7 @@ export { AppError, envelope, ERROR_STATUS, type ErrorCode, type ErrorDetail, typ
 export { currentContext, runWithContext, type RequestContext } from './context.js';
 export { newId } from './ids.js';
 export { EmailAddress, isEmailAddress } from './email.js';
-export { createSealer, loadSealer, newSealingKey, type Sealer } from './sealing.js';
+export { createSealer, loadSealer, newSealingKey, NO_SEALER, type Sealer } from './sealing.js';
 export * from './db/index.js';
 export * from './http/index.js';
 export * from './messaging/index.js';

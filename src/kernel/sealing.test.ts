@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +35,22 @@ describe('sealing secrets that travel in events', () => {
     const viaUrl = await loadSealer(loadConfig({ env: { EVENT_SEALING_KEY: raw }, envFile: false }), logger);
     assert.equal(await viaUrl.open(await viaStd.seal('x')), 'x');
     assert.throws(() => loadConfig({ env: { EVENT_SEALING_KEY: 'c2hvcnQ=' }, envFile: false }), /EVENT_SEALING_KEY must match/);
+  });
+
+  it('production never generates a key: without EVENT_SEALING_KEY there is nothing to seal or open with', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'evently-seal-prod-'));
+    try {
+      // A process without auth or notifications passes config without the key (main never loads a
+      // sealer for it); were one asked for anyway, it must refuse rather than write a key.
+      const config = loadConfig({
+        env: { NODE_ENV: 'production', EVENTLY_MODULES: 'events', EVENTLY_DATA_DIR: dir, DATABASE_URL: 'postgres://app:Str0ng-pass@db/evently', REDIS_URL: 'redis://cache:6379' },
+        envFile: false,
+      });
+      await assert.rejects(loadSealer(config, logger), /EVENT_SEALING_KEY is required in production/);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without a key, development generates one in the data folder once; every process started there shares it', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { ConfigError, type Config } from './config/index.js';
@@ -26,6 +26,12 @@ export function createSealer(key: Uint8Array): Sealer {
   };
 }
 
+/** For processes that run neither auth nor notifications: nothing there seals or opens codes. */
+export const NO_SEALER: Sealer = {
+  seal: () => Promise.reject(new Error('this process runs neither auth nor notifications: no sealing key')),
+  open: () => Promise.reject(new Error('this process runs neither auth nor notifications: no sealing key')),
+};
+
 export function newSealingKey(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -37,6 +43,9 @@ export function newSealingKey(): string {
 export async function loadSealer(config: Config, logger: Logger): Promise<Sealer> {
   const configured = config.settings.EVENT_SEALING_KEY;
   if (configured) return createSealer(decodeKey(configured));
+  if (config.env === 'production') {
+    throw new ConfigError('Invalid configuration:\n  - EVENT_SEALING_KEY is required in production where one-time codes are sealed or opened');
+  }
   const file = path.join(config.database.dataDir, 'event-sealing.key');
   let raw: string;
   try {
@@ -46,9 +55,18 @@ export async function loadSealer(config: Config, logger: Logger): Promise<Sealer
     // Written aside, then linked into place: a process starting at the same moment either wins or
     // reads the winner's complete key, never half of one.
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, `${newSealingKey()}\n`, { mode: 0o600 });
-    await link(tmp, file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-    await unlink(tmp).catch(() => undefined);
+    try {
+      const handle = await open(tmp, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${newSealingKey()}\n`);
+        await handle.sync(); // a crash must not leave an empty key file linked into place
+      } finally {
+        await handle.close();
+      }
+      await link(tmp, file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
     raw = (await readFile(file, 'utf8')).trim();
     logger.warn({ file }, 'EVENT_SEALING_KEY is not set: using a development key kept in the data folder (set it in production)');
   }

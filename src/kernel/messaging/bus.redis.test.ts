@@ -204,4 +204,37 @@ describe('redis bus', { skip: skipWithoutRedis() }, () => {
     assert.ok(finished, 'stop waited for the handler');
     assert.equal(await pendingCount(busStreamKey(h.prefix, 'events'), 'busy'), 0, 'and acknowledged its entry');
   });
+
+  it('a consumer stopping after its last handler reads nothing new: an event published meanwhile stays for the others', async () => {
+    const h = harness({ blockMs: 5_000, claimIdleMs: 60_000 });
+    const stream = busStreamKey(h.prefix, 'events');
+    // The first event is already pending on this consumer (read before a crash), so the restarted
+    // consumer handles it while draining its own pending list, the step before claiming and reading.
+    const first = makeEvent('events.event.published');
+    await admin.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    await admin.xadd(stream, '*', 'type', first.type, 'event', JSON.stringify(first));
+    await admin.xreadgroup('GROUP', 'g', 'stopping', 'COUNT', 10, 'STREAMS', stream, '>');
+    const gate = deferred();
+    const handled: string[] = [];
+    const busy = h.bus('stopping');
+    busy.subscribe({ group: 'g', topics: ['events.*'], handler: async (e) => { handled.push(e.id); await gate.promise; } });
+    await busy.start();
+    await waitFor(async () => handled.length === 1, 'the pending event to be handled');
+    const second = makeEvent('events.event.published');
+    await busy.publish([second]);
+    const startedAt = Date.now();
+    const stopping = busy.stop();
+    setTimeout(gate.resolve, 100);
+    await stopping;
+    assert.ok(Date.now() - startedAt < 2_000, `stop took ${Date.now() - startedAt} ms: it waited on a new blocking read`);
+    assert.deepEqual(handled, [first.id]);
+    // Not read by the stopping consumer (it would sit in its pending list for claimIdleMs): a new
+    // consumer of the group gets it at once.
+    assert.equal(await pendingCount(stream, 'g'), 0);
+    const next = recorder();
+    const replica = h.bus('replica');
+    replica.subscribe({ group: 'g', topics: ['events.*'], handler: next.handler });
+    await replica.start();
+    await waitFor(async () => next.ids().includes(second.id), 'the replica to get the second event');
+  });
 });

@@ -150,6 +150,7 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
 
   async function drainOwnPending(): Promise<void> {
     for (const key of streams) {
+      if (ctl.signal.aborted) return;
       // Reading from an explicit id returns this consumer's pending entries after it; advancing the
       // cursor skips entries whose handler failed again (the claim sweep retries those later).
       let cursor = '0';
@@ -165,6 +166,9 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
 
   async function claimIdle(): Promise<void> {
     for (const key of streams) {
+      // A stopping consumer must not take entries it will never handle (they would wait out
+      // claimIdleMs in its pending list, their delivery count raised for nothing).
+      if (ctl.signal.aborted) return;
       let cursor = '0-0';
       do {
         const reply = await conn.xautoclaim(key, group, consumer, cfg.claimIdleMs, cursor, 'COUNT', cfg.batchSize);
@@ -179,6 +183,7 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
   }
 
   async function readNew(): Promise<void> {
+    if (ctl.signal.aborted) return;
     const reply = await conn.xreadgroup('GROUP', group, consumer, 'COUNT', cfg.batchSize, 'BLOCK', blockFor,
       'STREAMS', ...streams, ...streams.map(() => '>'));
     for (const [key, entries] of readReply(reply)) await processEntries(key, entries, false);
@@ -195,6 +200,7 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
         needGroups = false;
         if (needPending) await drainOwnPending();
         needPending = false;
+        if (ctl.signal.aborted) break;
         if (Date.now() - lastClaim >= claimEveryMs) {
           await claimIdle();
           lastClaim = Date.now();

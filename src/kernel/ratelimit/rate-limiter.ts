@@ -24,7 +24,9 @@ const EPSILON_MS = 0.5;
 
 function gcra(tatStored: number | undefined, now: number, rule: RateLimitRule, cost: number): { decision: Gcra; tat: number } {
   const interval = rule.windowMs / rule.points;
-  const tat = Math.max(tatStored ?? now, now);
+  // Clamped to one window ahead: a rule whose window was shortened in config must not keep a key
+  // locked out for the rest of the old, longer window.
+  const tat = Math.min(Math.max(tatStored ?? now, now), now + rule.windowMs);
   const next = tat + interval * cost;
   const allowAt = next - rule.windowMs;
   if (allowAt - now > EPSILON_MS) {
@@ -46,6 +48,7 @@ local window = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
+if tat > now + window then tat = now + window end
 local nxt = tat + interval * cost
 local allow_at = nxt - window
 if allow_at - now > ${EPSILON_MS} then
@@ -73,6 +76,8 @@ function createRateLimiter(kind: RateLimiter['kind'], store: Store, forget: (rul
     kind,
     async hit(rule, key, points = 1): Promise<RateLimitDecision> {
       check(rule);
+      // A hit costing more than the bucket holds could never pass: a caller bug, not a refusal.
+      if (!(points >= 1 && points <= rule.points)) throw new Error(`rate limit hit of ${points} points on "${rule.name}" (1..${rule.points})`);
       const d = await store(rule, key, points);
       return { allowed: d.allowed, limit: rule.points, remaining: d.remaining, resetMs: d.resetMs };
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { cleanupRedis, newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders, type RateLimiter, type RateLimitRule } from './index.js';
 
 /**
@@ -84,6 +84,11 @@ function rateLimiterContract(makeLimiters: () => RateLimiter[]): void {
     assert.equal(fresh.remaining, 1);
   });
 
+  it('refuses a hit costing more than the bucket holds (it could never pass)', async () => {
+    await assert.rejects(limiter.hit(rule(3), 'k', 4), /1\.\.3/);
+    await assert.rejects(limiter.hit(rule(3), 'k', 0), /1\.\.3/);
+  });
+
   it('refuses a second rule with the same name but different numbers', async () => {
     await limiter.hit(rule(2), 'k');
     await assert.rejects(limiter.hit(rule(3), 'k'), /already defined/);
@@ -96,6 +101,22 @@ describe('memory rate limiter', () => {
 
 describe('redis rate limiter', { skip: skipWithoutRedis() }, () => {
   rateLimiterContract(perTestOnRedis('rl', (redis, prefix) => createRedisRateLimiter({ redis, prefix })));
+
+  it('after a restart with a shorter window, a key is never locked out for the rest of the old one', async () => {
+    const redis = newRedis();
+    const prefix = uniquePrefix('rl-shrink');
+    try {
+      const before = createRedisRateLimiter({ redis, prefix });
+      for (let i = 0; i < 100; i++) await before.hit({ name: 'login:ip', points: 100, windowMs: 3_600_000 }, 'k');
+      const after = createRedisRateLimiter({ redis, prefix }); // the same rule name, new numbers
+      const refused = await after.hit({ name: 'login:ip', points: 5, windowMs: 60_000 }, 'k');
+      assert.equal(refused.allowed, false);
+      assert.ok(refused.resetMs <= 60_000, `locked out for ${refused.resetMs} ms; the new window is 60 s`);
+    } finally {
+      await cleanupRedis(redis, prefix);
+      await redis.quit();
+    }
+  });
 
   it('throws when the store fails, so callers choose fail-open or fail-closed', async () => {
     const broken = newRedis();

@@ -47,7 +47,7 @@ export async function forgetSentCodes(deps: AuthDeps, o: { recentOnly: boolean }
   // The frequent pass looks at the last hour only (an index range); the hourly one at everything.
   const recent = o.recentOnly ? sql`and published_at > now() - interval '1 hour'` : sql``;
   const r = await sql`
-    update auth.outbox set payload = payload - 'otp_sealed'
-    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ? 'otp_sealed'`.execute(deps.db);
+    update auth.outbox set payload = payload - 'otp' - 'otp_sealed'
+    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ?| array['otp', 'otp_sealed']`.execute(deps.db);
   return Number(r.numAffectedRows ?? 0);
 }
