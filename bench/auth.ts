@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { hashPassword } from '../src/modules/auth/index.js';
 import { freePort, load, report, startTs, stop, waitReady, type LoadResult } from './lib.js';
@@ -72,7 +73,19 @@ async function withEvently<T>(fn: (base: string) => Promise<T>): Promise<T> {
   } finally {
     await stop(child);
     if (scratch) await adminSql(scratch.admin, `drop database if exists ${scratch.name} with (force)`);
+    if (env.REDIS_KEY_PREFIX) await dropRedisPrefix(process.env.REDIS_URL!, env.REDIS_KEY_PREFIX);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
   }
 }
 
