@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -73,7 +73,9 @@ export async function createServer(o: ServerOptions): Promise<App> {
   installErrorHandling(app);
   app.addSchema(ErrorEnvelopeSchema);
 
-  await app.register(helmet, {
+  // @fastify/helmet rebuilt helmet's middleware (parsing the CSP again) on every request, a tenth of
+  // a bare route's time; the headers never vary, so helmet computes them once here.
+  const securityHeaders = staticHelmetHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -83,6 +85,9 @@ export async function createServer(o: ServerOptions): Promise<App> {
         frameAncestors: ["'none'"],
       },
     },
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    void reply.headers(securityHeaders);
   });
   const allowed = new Set(o.corsOrigins);
   await app.register(cors, {
@@ -110,4 +115,17 @@ export async function createServer(o: ServerOptions): Promise<App> {
   installMetrics(app, registry);
   await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
   return app;
+}
+
+/** The headers helmet sets, captured once from its middleware (they depend on the options only). */
+function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: string | number | string[]) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  let failed: unknown;
+  helmet(options)({} as never, res as never, (err?: unknown) => void (failed = err));
+  if (failed) throw failed;
+  return headers;
 }
