@@ -154,6 +154,21 @@ describe('access tokens and route guards', () => {
     assert.equal(r.status, 401);
   });
 
+  it('a token verified once is refused again once its life ends (the verification cache keeps no token alive)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // Issued so that its configured lifetime ends about a second from now (lifetime + 5 s age slack + 5 s clock tolerance).
+    const nearlyOld = await new SignJWT({ sid: 's-1', role: 'user', token_type: 'access' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setSubject('u-1').setIssuer(settings.issuer).setAudience(settings.audience)
+      .setIssuedAt(now - settings.ttlSeconds - 9).setExpirationTime(now + 3600).setJti('j-old')
+      .sign(key.privateKey);
+    assert.equal((await call(app, '/me', nearlyOld)).status, 200);
+    assert.equal((await call(app, '/me', nearlyOld)).status, 200, 'served from the cache');
+    await new Promise((r) => setTimeout(r, 1_600));
+    const r = await call(app, '/me', nearlyOld);
+    assert.deepEqual([r.status, r.code], [401, 'TOKEN_EXPIRED']);
+  });
+
   it('an opaque refresh token used as an access token → 401 TOKEN_INVALID', async () => {
     const r = await call(app, '/me', 'rt_3q2-7wHXkVjZp8cYq0hJkq4m1Z5c9aL2bNx');
     assert.deepEqual([r.status, r.code], [401, 'TOKEN_INVALID']);
