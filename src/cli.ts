@@ -23,7 +23,8 @@ Commands:
   migrate     Apply pending database migrations of the selected modules and exit
   settings    Print the table of settings (environment variables)
   admin create --email E [--username U] [--password-stdin]
-              Create a verified admin unless the email exists. The password comes from
+              Create a verified admin unless the email exists (exit 65 if it belongs to a
+              non-admin account or the password is weak). The password comes from
               EVENTLY_ADMIN_PASSWORD(_FILE), or from the first line of stdin with --password-stdin
               (never from the command line, where other users could read it)
 

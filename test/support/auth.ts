@@ -4,6 +4,13 @@ import type { App } from '../../src/kernel/index.js';
 /** HTTP helpers for suites that need signed-in users (through the real routes, never the database). */
 
 export const PASSWORD = 'Corr3ct-horse';
+/** A second strong password, for changes and resets. */
+export const NEW_PASSWORD = 'N3w-battery-staple';
+
+/** The admin EVENTLY_ADMIN_EMAIL/PASSWORD create at start (pass ADMIN_ENV to startTestEvently). */
+export const ADMIN_EMAIL = 'root-admin@example.org';
+export const ADMIN_PASSWORD = 'Adm1n-Passw0rd';
+export const ADMIN_ENV = { EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD };
 
 export interface Tokens {
   access_token: string;

@@ -51,16 +51,13 @@ export interface TokenVerifier {
  */
 export function createTokenVerifier(keys: JWTVerifyGetKey, s: TokenSettings): TokenVerifier {
   // A client sends the same token for its whole life: a token whose signature and claims were
-  // checked once is remembered (keyed by all its bytes, signature included) until it expires, so
-  // repeated requests skip the signature check. Expiry and age are still checked on every use.
+  // checked once is remembered (keyed by all its bytes, signature included) until the end of its
+  // life, when the entry expires and the next use is checked in full again (and refused).
   const verified = new TtlLru<VerifiedAccess>(VERIFIED_CACHE_ENTRIES);
   return {
     async verify(token) {
       const known = verified.get(token);
-      if (known) {
-        if (Date.now() / 1000 > usableUntil(known)) throw new AppError('TOKEN_EXPIRED', 'access token has expired');
-        return known;
-      }
+      if (known) return known;
       const fresh = await verifyOnce(token);
       verified.set(token, fresh, Math.max(1, usableUntil(fresh) * 1000 - Date.now()));
       return fresh;

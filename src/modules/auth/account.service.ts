@@ -5,8 +5,7 @@ import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js'
 import { checkOtp, consumeChecked, prepareOtp, storeOtp } from './otp.service.js';
 import { checkPasswordPolicy, hashSecret, verifySecret } from './passwords.js';
 import { findUserByEmail, findUserById, insertUser, lockUser, markVerified, updateUser, type Role, type UserRow } from './users.repository.js';
-import { announceRevoked, applyRevoked } from './revocation.js';
-import { revokeSessions } from './sessions.repository.js';
+import { applyRevoked, revokeInTransaction } from './revocation.js';
 
 export interface NewAccount {
   email: string;
@@ -91,18 +90,17 @@ export async function resetPassword(deps: AuthDeps, rawEmail: string, code: stri
     await consumeChecked(trx, otpId);
     await updateUser(trx, user!.id, { password_hash: hash });
     if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
-    const r = await revokeSessions(trx, { userId: user!.id }, 'password_reset');
-    await announceRevoked(deps, trx, r, 'password_reset');
-    return r;
+    return revokeInTransaction(deps, trx, { userId: user!.id }, 'password_reset');
   });
   await applyRevoked(deps, revoked);
 }
 
 /** Keeps the session that asked; every other session of the user ends. */
-export async function changePassword(deps: AuthDeps, userId: string, sessionId: string, current: string, next: string): Promise<void> {
+/** `user` is the caller as read by the route (its email keys the rate limit); re-checked under lock. */
+export async function changePassword(deps: AuthDeps, user: UserRow, sessionId: string, current: string, next: string): Promise<void> {
   checkPasswordPolicy(next, 'new_password');
-  const user = await findUserById(deps.db, userId);
-  if (!user || !(await verifySecret(user.password_hash, current))) {
+  const userId = user.id;
+  if (!(await verifySecret(user.password_hash, current))) {
     throw new AppError('INVALID_CURRENT_PASSWORD', 'the current password is incorrect', { details: [{ field: 'current_password', message: 'incorrect' }] });
   }
   const hash = await hashSecret(next);
@@ -114,9 +112,7 @@ export async function changePassword(deps: AuthDeps, userId: string, sessionId: 
       throw new AppError('CONFLICT', 'the password was changed meanwhile; sign in again');
     }
     await updateUser(trx, userId, { password_hash: hash });
-    const r = await revokeSessions(trx, { userId, exceptId: sessionId }, 'password_changed');
-    await announceRevoked(deps, trx, r, 'password_changed');
-    return r;
+    return revokeInTransaction(deps, trx, { userId, exceptId: sessionId }, 'password_changed');
   });
   await applyRevoked(deps, revoked);
 }

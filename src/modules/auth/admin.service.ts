@@ -3,8 +3,8 @@ import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { changedFields } from './account.service.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
-import { announceRevoked, applyRevoked } from './revocation.js';
-import { deleteDeadSessions, listLiveSessions, revokeSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
+import { applyRevoked, revoke, revokeInTransaction } from './revocation.js';
+import { deleteDeadSessions, listLiveSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
 import { deleteUser, findUserById, listUsers, lockUser, updateUser, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
 
 export { createAccount } from './account.service.js';
@@ -36,19 +36,19 @@ export interface AdminPatch {
  * Applies a change under the user's row lock and announces it. Changing the role or deactivating
  * ends every session (their tokens carry the old state); the change and the revocations commit together.
  */
-async function change(deps: AuthDeps, id: string, patch: UserPatch, revokeReason?: (changed: UserPatch) => RevokeReason | undefined): Promise<UserRow> {
+/** What an admin may change (never the password: that is the user's, through change or reset). */
+type AdminChange = Omit<UserPatch, 'password_hash'>;
+
+async function change(deps: AuthDeps, id: string, patch: AdminChange, revokeReason?: (changed: AdminChange) => RevokeReason | undefined): Promise<UserRow> {
   const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
     const before = await lockUser(trx, id, 'update');
     if (!before) throw new AppError('NOT_FOUND', 'no such user');
     const changed = changedFields(before, patch);
     if (!Object.keys(changed).length) return { user: before, revoked: [] };
     const after = (await updateUser(trx, id, changed))!;
-    const { password_hash: _hidden, ...announced } = changed;
-    await deps.outbox.add(trx, authEvents.updated(id, announced));
+    await deps.outbox.add(trx, authEvents.updated(id, changed));
     const reason = revokeReason?.(changed);
-    const r = reason ? await revokeSessions(trx, { userId: id }, reason) : [];
-    await announceRevoked(deps, trx, r, reason!);
-    return { user: after, revoked: r };
+    return { user: after, revoked: reason ? await revokeInTransaction(deps, trx, { userId: id }, reason) : [] };
   });
   await applyRevoked(deps, revoked);
   return user;
@@ -56,7 +56,7 @@ async function change(deps: AuthDeps, id: string, patch: UserPatch, revokeReason
 
 export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: AdminPatch): Promise<UserRow> {
   if (p.role !== undefined) notSelf(actorId, id, 'change the role of');
-  const patch: UserPatch = {
+  const patch: AdminChange = {
     email: p.email === undefined ? undefined : normaliseEmail(p.email),
     username: p.username === undefined ? undefined : normaliseUsername(p.username),
     full_name: p.full_name === undefined ? undefined : normaliseName(p.full_name),
@@ -76,8 +76,7 @@ export async function adminDeleteUser(deps: AuthDeps, actorId: string, id: strin
   notSelf(actorId, id, 'delete');
   const revoked = await deps.db.transaction().execute(async (trx) => {
     if (!(await lockUser(trx, id, 'update'))) throw new AppError('NOT_FOUND', 'no such user');
-    const r = await revokeSessions(trx, { userId: id }, 'user_deleted');
-    await announceRevoked(deps, trx, r, 'user_deleted');
+    const r = await revokeInTransaction(deps, trx, { userId: id }, 'user_deleted');
     await deleteUser(trx, id);
     await deps.outbox.add(trx, authEvents.deleted(id));
     return r;
@@ -92,13 +91,7 @@ export async function userSessions(deps: AuthDeps, id: string): Promise<SessionR
 
 export async function revokeUserSessions(deps: AuthDeps, id: string): Promise<number> {
   await getUserOr404(deps, id);
-  const revoked = await deps.db.transaction().execute(async (trx) => {
-    const r = await revokeSessions(trx, { userId: id }, 'admin_revoked');
-    await announceRevoked(deps, trx, r, 'admin_revoked');
-    return r;
-  });
-  await applyRevoked(deps, revoked);
-  return revoked.length;
+  return (await revoke(deps, { userId: id }, 'admin_revoked')).length;
 }
 
 /**

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  ADMIN_EMAIL,
+  ADMIN_ENV,
+  ADMIN_PASSWORD,
   call,
   jwtClaims,
   login,
+  NEW_PASSWORD,
   NO_AUTH_LIMITS,
   otpFor,
   PASSWORD,
@@ -25,9 +29,6 @@ import { skipWithoutRedis } from '../../../test/support/redis.js';
  * revocations go through the shared Redis list, and codes through the outbox, the mail job and the
  * dev mailbox).
  */
-const ADMIN_EMAIL = 'root-admin@example.org';
-const ADMIN_PASSWORD = 'Adm1n-Passw0rd';
-const NEW_PASSWORD = 'N3w-battery-staple';
 
 const hex = () => randomBytes(4).toString('hex');
 const fresh = (label: string) => `${label}-${hex()}@example.org`;
@@ -51,7 +52,7 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
   const q = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => sqlRows<T>(t.database.url, text, params);
 
   before(async () => {
-    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     app = t.evently.app;
   });
   after(() => t?.close());

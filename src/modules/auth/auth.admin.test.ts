@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  ADMIN_EMAIL,
+  ADMIN_ENV,
+  ADMIN_PASSWORD,
   call,
   login,
   NO_AUTH_LIMITS,
@@ -20,8 +23,6 @@ import { startTestEvently, type TestEvently } from '../../../test/support/eventl
 import { skipWithoutRedis } from '../../../test/support/redis.js';
 
 /** SPEC §3 admin routes end to end: the real app over HTTP, real PostgreSQL and Redis. */
-const ADMIN_EMAIL = 'root-admin@example.org';
-const ADMIN_PASSWORD = 'Adm1n-Passw0rd';
 
 const hex = () => randomBytes(4).toString('hex');
 const fresh = (label: string) => `${label}-${hex()}@example.org`;
@@ -61,7 +62,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
   }
 
   before(async () => {
-    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     app = t.evently.app;
     admin = await login(app, ADMIN_EMAIL, ADMIN_PASSWORD);
     adminId = (await call(app, 'GET', '/api/v1/auth/me', { token: admin.access_token })).body.id;

@@ -16,10 +16,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  ADMIN_EMAIL,
+  ADMIN_ENV,
+  ADMIN_PASSWORD,
   call,
   codesFor,
   eventually,
   login,
+  NEW_PASSWORD,
   NO_AUTH_LIMITS,
   otpFor,
   PASSWORD,
@@ -36,9 +40,6 @@ import { startTestEvently, type TestEvently } from '../../../test/support/eventl
 import { skipWithoutRedis } from '../../../test/support/redis.js';
 import type { App } from '../../kernel/index.js';
 
-const ADMIN_EMAIL = 'root-admin@example.net';
-const ADMIN_PASSWORD = 'Adm1n-Passw0rd';
-const NEW_PASSWORD = 'N3w-battery-staple';
 const ME = '/api/v1/auth/me';
 const USERS = '/api/v1/admin/users';
 
@@ -98,7 +99,7 @@ describe('auth hardening after the security review', { skip: skipWithoutRedis(),
   const q = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => sqlRows<T>(t.database.url, text, params);
 
   before(async () => {
-    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    t = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     app = t.evently.app;
     admin = await login(app, ADMIN_EMAIL, ADMIN_PASSWORD);
   }, { timeout: 60_000 });
@@ -428,7 +429,7 @@ describe('auth hardening after the security review', { skip: skipWithoutRedis(),
       { timeout: 120_000 },
       async () => {
         const database = await createTestDatabase();
-        const env = { ...NO_AUTH_LIMITS, EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD };
+        const env = { ...NO_AUTH_LIMITS, ...ADMIN_ENV };
         try {
           const deputyEmail = fresh('deputy');
           let deputy: Tokens;

@@ -106,7 +106,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
     // against the same limits as login.
     const me = await account.getUser(deps, request.auth!.userId);
     await limits.check('login', { ip: request.ip, email: me.email });
-    await account.changePassword(deps, request.auth!.userId, request.auth!.sessionId, current_password, new_password);
+    await account.changePassword(deps, me, request.auth!.sessionId, current_password, new_password);
     return reply.status(204).send(null);
   });
 

@@ -9,16 +9,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type JWK } from 'jose';
 import {
-  PASSWORD,
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
   call,
   codesFor,
   eventually,
   login,
+  NO_AUTH_LIMITS,
   otpFor,
+  PASSWORD,
   register,
   signUp,
   withoutRequestId,
-  NO_AUTH_LIMITS,
   type Called,
 } from '../../../test/support/auth.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
@@ -26,8 +28,6 @@ import { skipWithoutRedis } from '../../../test/support/redis.js';
 import { generateSigningKey, newId, signAccessToken, type App, type SigningKey } from '../../kernel/index.js';
 import { OTP_MAX_ATTEMPTS } from './otps.repository.js';
 
-const ADMIN_EMAIL = 'root-admin@example.com';
-const ADMIN_PASSWORD = 'Adm1n-Passw0rd';
 const ME = '/api/v1/auth/me';
 const ADMIN_USERS = '/api/v1/admin/users';
 const VERIFY_SUBJECT = /verification code/i;

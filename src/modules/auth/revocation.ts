@@ -2,11 +2,24 @@ import { sql } from 'kysely';
 import type { Tx } from '../../kernel/index.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
-import { revokedSince, type RevokeReason, type Revoked } from './sessions.repository.js';
+import { revokedSince, revokeSessions, type RevokeFilter, type RevokeReason, type Revoked } from './sessions.repository.js';
 
-/** In the revoking transaction: one `auth.session.revoked` per session, so every module learns of it. */
-export async function announceRevoked(deps: AuthDeps, trx: Tx, revoked: Revoked[], reason: RevokeReason): Promise<void> {
+/**
+ * Revokes the matching sessions inside the caller's transaction (so they end with the change that
+ * ends them) and writes one `auth.session.revoked` per session, so every module learns of it.
+ * After commit, pass the result to applyRevoked.
+ */
+export async function revokeInTransaction(deps: AuthDeps, trx: Tx, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
+  const revoked = await revokeSessions(trx, by, reason);
   if (revoked.length) await deps.outbox.add(trx, ...revoked.map((r) => authEvents.sessionRevoked(r, reason)));
+  return revoked;
+}
+
+/** Revokes sessions in a transaction of their own, then lists them as revoked at once. */
+export async function revoke(deps: AuthDeps, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
+  const revoked = await deps.db.transaction().execute((trx) => revokeInTransaction(deps, trx, by, reason));
+  await applyRevoked(deps, revoked);
+  return revoked;
 }
 
 /**
@@ -47,7 +60,7 @@ export async function forgetSentCodes(deps: AuthDeps, o: { recentOnly: boolean }
   // The frequent pass looks at the last hour only (an index range); the hourly one at everything.
   const recent = o.recentOnly ? sql`and published_at > now() - interval '1 hour'` : sql``;
   const r = await sql`
-    update auth.outbox set payload = payload - 'otp' - 'otp_sealed'
-    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ?| array['otp', 'otp_sealed']`.execute(deps.db);
+    update auth.outbox set payload = payload - 'otp_sealed'
+    where published_at is not null ${recent} and type in (${sql.join(CODE_EVENTS)}) and payload ? 'otp_sealed'`.execute(deps.db);
   return Number(r.numAffectedRows ?? 0);
 }

@@ -1,18 +1,15 @@
 import { AppError, newId, type Tx } from '../../kernel/index.js';
 import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { burnVerification, verifySecret } from './passwords.js';
-import { announceRevoked, applyRevoked } from './revocation.js';
+import { applyRevoked, revoke, revokeInTransaction } from './revocation.js';
 import {
   insertRefreshToken,
   insertSession,
-  isLive,
   listLiveSessions,
   lockSession,
   ownerOfRefreshToken,
-  revokeSessions,
   touchSession,
   useRefreshToken,
-  type RevokeReason,
   type Revoked,
   type SessionRow,
 } from './sessions.repository.js';
@@ -81,12 +78,10 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
     const user = await lockUser(trx, owner.user_id);
     const sessionId = await useRefreshToken(trx, hash);
     if (!sessionId) {
-      const revoked = await revokeSessions(trx, { id: owner.session_id }, 'refresh_token_reuse');
-      await announceRevoked(deps, trx, revoked, 'refresh_token_reuse');
-      return { reused: revoked };
+      return { reused: await revokeInTransaction(deps, trx, { id: owner.session_id }, 'refresh_token_reuse') };
     }
-    const session = await lockSession(trx, sessionId);
-    if (!session || !isLive(session, deps.config.sessionIdleSeconds)) {
+    const session = await lockSession(trx, sessionId, deps.config.sessionIdleSeconds);
+    if (!session?.live) {
       return { error: session?.revoked_at ? new AppError('TOKEN_REVOKED', 'the session has ended') : new AppError('TOKEN_EXPIRED', 'the session has expired; sign in again') };
     }
     if (!user?.is_active || !user.is_verified) return { error: new AppError('TOKEN_REVOKED', 'the session has ended') };
@@ -103,21 +98,6 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
     throw new AppError('TOKEN_REVOKED', 'this refresh token was already used; the session has been revoked');
   }
   throw outcome.error;
-}
-
-/** Revokes sessions in one transaction, announces them, then lists them as revoked at once. */
-export async function revoke(
-  deps: AuthDeps,
-  by: Parameters<typeof revokeSessions>[1],
-  reason: RevokeReason,
-): Promise<Revoked[]> {
-  const revoked = await deps.db.transaction().execute(async (trx) => {
-    const r = await revokeSessions(trx, by, reason);
-    await announceRevoked(deps, trx, r, reason);
-    return r;
-  });
-  await applyRevoked(deps, revoked);
-  return revoked;
 }
 
 export async function logout(deps: AuthDeps, userId: string, sessionId: string): Promise<void> {

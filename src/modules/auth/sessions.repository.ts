@@ -59,21 +59,19 @@ export async function revokedSince(db: Executor, since: Date): Promise<{ id: str
   return rows;
 }
 
-export async function lockSession(db: Executor, id: string): Promise<SessionRow | undefined> {
-  const { rows } = await sql<SessionRow>`select * from auth.sessions where id = ${id} for update`.execute(db);
+/** A live session: not revoked, not past its absolute end, not idle too long. */
+const live = (idleSeconds: number) =>
+  sql`revoked_at is null and expires_at > now() and last_used_at > now() - make_interval(secs => ${idleSeconds})`;
+
+/** The session, locked, and whether it is still live by the database's clock (the rule of `live`). */
+export async function lockSession(db: Executor, id: string, idleSeconds: number): Promise<(SessionRow & { live: boolean }) | undefined> {
+  const { rows } = await sql<SessionRow & { live: boolean }>`
+    select *, ${live(idleSeconds)} as live from auth.sessions where id = ${id} for update`.execute(db);
   return rows[0];
 }
 
 export async function touchSession(db: Executor, id: string): Promise<void> {
   await sql`update auth.sessions set last_used_at = now() where id = ${id}`.execute(db);
-}
-
-/** A live session: not revoked, not past its absolute end, not idle too long. */
-const live = (idleSeconds: number) =>
-  sql`revoked_at is null and expires_at > now() and last_used_at > now() - make_interval(secs => ${idleSeconds})`;
-
-export function isLive(s: SessionRow, idleSeconds: number, now = new Date()): boolean {
-  return !s.revoked_at && s.expires_at > now && s.last_used_at.getTime() > now.getTime() - idleSeconds * 1000;
 }
 
 export async function listLiveSessions(db: Executor, userId: string, idleSeconds: number): Promise<SessionRow[]> {
@@ -88,12 +86,11 @@ export interface Revoked {
   user_id: string;
 }
 
+/** One session (of that user, when given), or every session of a user (but one). */
+export type RevokeFilter = { id: string; userId?: string } | { userId: string; exceptId?: string };
+
 /** Revokes the matching sessions not revoked yet and returns them (exactly once per session). */
-export async function revokeSessions(
-  db: Executor,
-  by: { id: string; userId?: string } | { userId: string; exceptId?: string },
-  reason: RevokeReason,
-): Promise<Revoked[]> {
+export async function revokeSessions(db: Executor, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
   const cond = 'id' in by
     ? sql`id = ${by.id}${by.userId ? sql` and user_id = ${by.userId}` : sql``}`
     : sql`user_id = ${by.userId}${by.exceptId ? sql` and id <> ${by.exceptId}` : sql``}`;

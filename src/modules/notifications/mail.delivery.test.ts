@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { createAdapters, newId, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
+import { createAdapters, createSealer, newId, newSealingKey, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import { waitFor } from '../../../test/support/outbox-probe.js';
 import { dropPrefix, redisUrl, uniquePrefix } from '../../../test/support/redis.js';
@@ -42,12 +42,17 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
   const db = () => t.evently.database.db;
   const address = (label: string) => `${label}-${newId().slice(-8)}@example.com`;
   const smtpAndDev = (): Mailer => ({ send: smtpMailer(smtp.url, FROM).send, keep: devMailboxMailer().keep });
-  const code = (minutes: number) => ({ otp: '123456', valid_minutes: 10, expires_at: new Date(Date.now() + minutes * 60_000).toISOString() });
+  /** Mail data as the consumer writes it: the code sealed, as it arrived in the event. */
+  const code = async (minutes: number) => ({
+    otp_sealed: await (await sealerOf(t)).seal('123456'),
+    valid_minutes: 10,
+    expires_at: new Date(Date.now() + minutes * 60_000).toISOString(),
+  });
 
   async function insertMail(to: string | null, o: { data?: Record<string, unknown>; agoMinutes?: number; userId?: string } = {}): Promise<MailKey> {
     const key: MailKey = { event_id: newId(), user_id: o.userId ?? newId(), template: 'verify_email' };
     await sql`insert into notifications.mail_log (event_id, user_id, template, to_email, data, created_at)
-      values (${key.event_id}, ${key.user_id}, ${key.template}, ${to}, ${JSON.stringify(o.data ?? code(10))}::jsonb,
+      values (${key.event_id}, ${key.user_id}, ${key.template}, ${to}, ${JSON.stringify(o.data ?? (await code(10)))}::jsonb,
               now() - make_interval(mins => ${o.agoMinutes ?? 0}))`.execute(db());
     return key;
   }
@@ -85,9 +90,29 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     assert.equal(await run(key, smtpAndDev()), 'done');
     assert.equal(smtp.to(to).length, 1);
     const row = await rowOf(key);
-    assert.deepEqual({ status: row.status, attempts: row.attempts, otp: row.data.otp }, { status: 'sent', attempts: 1, otp: undefined });
+    assert.deepEqual({ status: row.status, attempts: row.attempts, otp: row.data.otp_sealed }, { status: 'sent', attempts: 1, otp: undefined });
     const { rows } = await sql`select 1 from notifications.dev_mailbox where "to" = ${to}`.execute(db());
     assert.equal(rows.length, 1, 'one dev copy: the failed mark-sent rolled its copy back');
+  });
+
+  it('a row queued before codes were sealed (plain `otp`) is still mailed, and its code then erased', TEST, async () => {
+    const to = address('legacy');
+    const key = await insertMail(to, { data: { otp: '654321', valid_minutes: 10, expires_at: new Date(Date.now() + 600_000).toISOString() } });
+    assert.equal(await run(key, smtpAndDev()), 'done');
+    assert.match(smtp.to(to)[0]!.body, /654321/);
+    assert.equal((await rowOf(key)).data.otp, undefined);
+  });
+
+  it('a sealed code that cannot be opened (EVENT_SEALING_KEY differs) fails the mail, never sends a blank code', TEST, async () => {
+    const to = address('wrong-key');
+    const foreign = createSealer(Buffer.from(newSealingKey(), 'base64url'));
+    const key = await insertMail(to, { data: { ...(await code(10)), otp_sealed: await foreign.seal('111222') } });
+    const r = await outcome(run(key, smtpAndDev()));
+    assert.equal(r.err?.name, 'PermanentJobError');
+    const row = await rowOf(key);
+    assert.deepEqual({ status: row.status, sealed: row.data.otp_sealed }, { status: 'failed', sealed: undefined });
+    assert.match(row.last_error ?? '', /EVENT_SEALING_KEY differs/);
+    assert.equal(smtp.to(to).length, 0);
   });
 
   it('SMTP accepts but the outcome is never recorded: the next run does not send again', TEST, async () => {
@@ -100,7 +125,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     const second = await outcome(run(key, smtpAndDev(), 2));
     assert.equal(second.err?.name, 'PermanentJobError');
     const row = await rowOf(key);
-    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: OUTCOME_UNKNOWN, otp: undefined });
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp_sealed }, { status: 'failed', error: OUTCOME_UNKNOWN, otp: undefined });
     assert.equal(await run(key, smtpAndDev(), 1), 'skipped', 'a failed row is never sent by a job');
     assert.equal(smtp.to(to).length, 1, 'exactly one mail at the SMTP server');
   });
@@ -141,10 +166,10 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
 
   it('an expired code is not mailed: failed, code removed', TEST, async () => {
     const to = address('expired');
-    const key = await insertMail(to, { data: code(-1) });
+    const key = await insertMail(to, { data: await code(-1) });
     assert.equal(await run(key, smtpAndDev()), 'skipped');
     const row = await rowOf(key);
-    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp_sealed }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
     assert.equal(smtp.to(to).length, 0);
   });
 
@@ -155,7 +180,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     await emitAuthEvent(t, 'auth.user.deleted', { user_id: userId });
     await waitFor(async () => (await rowOf(key)).status === 'failed', 10_000, 'the queued mail given up');
     const row = await rowOf(key);
-    assert.deepEqual({ to: row.to_email, error: row.last_error, otp: row.data.otp }, { to: null, error: RECIPIENT_DELETED, otp: undefined });
+    assert.deepEqual({ to: row.to_email, error: row.last_error, otp: row.data.otp_sealed }, { to: null, error: RECIPIENT_DELETED, otp: undefined });
     assert.equal(await run(key, smtpAndDev()), 'skipped');
     assert.equal(smtp.to(to).length, 0);
   });
@@ -164,7 +189,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     const abandoned = await insertMail(address('abandoned'));
     await sql`update notifications.mail_log set status = 'sending', claim_id = ${newId()}, claimed_at = now() - interval '1 hour'
       where event_id = ${abandoned.event_id}`.execute(db());
-    const expired = await insertMail(address('expired-swept'), { data: code(-1), agoMinutes: 5 });
+    const expired = await insertMail(address('expired-swept'), { data: await code(-1), agoMinutes: 5 });
     const { jobs, cleanup } = await makeQueue('memory');
     try {
       const r = await sweepMail(db(), jobs);
@@ -174,7 +199,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     }
     assert.deepEqual([(await rowOf(abandoned)).status, (await rowOf(abandoned)).last_error], ['failed', OUTCOME_UNKNOWN]);
     const row = await rowOf(expired);
-    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
+    assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp_sealed }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
   });
 
   /** A job queue of its own (fast retries), in-process or on Redis under a prefix of its own. */
@@ -212,7 +237,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
         await jobs.start();
         const to = address(`revive-${kind}`);
         // A row the sweep considers stale, whose job runs (and dies) now.
-        const key = await insertMail(to, { agoMinutes: 2, data: code(30) });
+        const key = await insertMail(to, { agoMinutes: 2, data: await code(30) });
         await enqueueMail(jobs, key);
         await waitFor(async () => (await jobs.deadLetters(SEND_EMAIL_JOB)).some((d) => d.id === mailJobId(key)), 10_000, 'the dead letter');
         const stuck = await rowOf(key);

@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import type { Config, Executor } from '../../kernel/index.js';
+import { isEmailAddress, type Config, type Executor } from '../../kernel/index.js';
 import { storeDevMail } from './dev-mailbox.repository.js';
 
 export interface MailMessage {
@@ -43,13 +43,12 @@ export class MailDeliveryError extends Error {
 }
 
 /**
- * One plain address (local@domain) and nothing a mail library could read as a list, a display name
- * or a group: no ',' ';' '<' '>' quotes, brackets or whitespace. Nodemailer splits
- * "victim@example.com, attacker@evil.test" into two recipients; this refuses it before any server
- * sees it.
+ * One plain address and nothing a mail library could read as a list, a display name or a group:
+ * Nodemailer splits "victim@example.com, attacker@evil.test" into two recipients; this refuses it
+ * before any server sees it. The same rule auth applies to every address it accepts.
  */
 export function isSingleAddress(to: string): boolean {
-  return to.length <= 254 && /^[^\s,;<>"()[\]\\@]+@[^\s,;<>"()[\]\\@]+$/.test(to);
+  return isEmailAddress(to);
 }
 
 export function assertSingleAddress(to: string): void {
