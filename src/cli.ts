@@ -105,13 +105,11 @@ async function start(config: Config): Promise<number> {
 async function migrate(config: Config): Promise<number> {
   const logger = createLogger({ level: config.log.level, service: 'evently-migrate' });
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
-  const database = createDatabase({ url: config.database.url ?? embedded!.url, poolMax: 2, logger });
   try {
-    await migrateModules(database, config.modules.map((m) => ALL_MODULES[m]), logger);
+    await migrateModules(config.database.url ?? embedded!.url, config.modules.map((m) => ALL_MODULES[m]), logger);
     logger.info({ modules: config.modules }, 'migrations up to date');
     return 0;
   } finally {
-    await database.close();
     await embedded?.stop();
   }
 }
@@ -122,10 +120,11 @@ async function adminCreate(config: Config, username: string | undefined): Promis
   if (!admin) throw new UsageError('admin create needs --email (or EVENTLY_ADMIN_EMAIL) and a password (EVENTLY_ADMIN_PASSWORD(_FILE) or --password-stdin)');
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, service: 'evently-admin' });
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
-  const database = createDatabase({ url: config.database.url ?? embedded!.url, poolMax: 2, logger });
+  const url = config.database.url ?? embedded!.url;
+  const database = createDatabase({ ...config.database, url, poolMax: 2, logger });
   try {
-    await migrateModules(database, [authModule], logger);
-    const outcome = await ensureAdmin({ db: database.db, outbox: createOutbox(authModule.schema) }, { ...admin, username });
+    await migrateModules(url, [authModule], logger);
+    const outcome = await ensureAdmin({ db: database.db, transaction: database.transaction, outbox: createOutbox(authModule.schema) }, { ...admin, username });
     if ('created' in outcome) {
       console.log(`admin ${outcome.created.email} created (username ${outcome.created.username})`);
       return 0;

@@ -10,6 +10,7 @@ import {
   createLogger,
   createOutbox,
   createOutboxRelay,
+  createOutboxSignal,
   createServer,
   migrateSchema,
   startEmbeddedPostgres,
@@ -23,6 +24,7 @@ import {
   type ModuleContext,
   type ModuleDefinition,
   type OutboxRelay,
+  type OutboxSignal,
 } from './kernel/index.js';
 import { ALL_MODULES } from './modules/index.js';
 
@@ -35,6 +37,8 @@ export interface Evently {
   database: Database;
   adapters: Adapters;
   relay: OutboxRelay;
+  /** Wakes this process's relay after a commit wrote outbox rows (tests write events through it). */
+  outboxSignal: OutboxSignal;
   modules: ModuleDefinition[];
   /** Listening address, once `listen` resolved. */
   url: string | undefined;
@@ -76,9 +80,9 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       onStop('embedded postgres', () => embedded.stop());
       databaseUrl = embedded.url;
     }
-    const database = createDatabase({ url: databaseUrl, poolMax: config.database.poolMax, logger, applicationName: serviceName(config) });
+    if (config.database.migrateOnStart) await migrateModules(databaseUrl, modules, logger);
+    const database = createDatabase({ ...config.database, url: databaseUrl, logger, applicationName: serviceName(config) });
     onStop('database pool', () => database.close());
-    if (config.database.migrateOnStart) await migrateModules(database, modules, logger);
 
     const adapters = await createAdapters(config, logger);
     onStop('adapters', () => adapters.close());
@@ -98,13 +102,15 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const access = createAccess(config, adapters.revocations);
     // Only auth (seals) and notifications (opens) hold the key; other processes never need it.
     const sealer = config.modules.some((n) => n === 'auth' || n === 'notifications') ? await loadSealer(config, logger) : NO_SEALER;
+    const outboxSignal = createOutboxSignal();
     const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
       m,
       {
         config,
         logger: logger.child({ module: m.name }),
         db: database.db,
-        outbox: createOutbox(m.schema),
+        transaction: database.transaction,
+        outbox: createOutbox(m.schema, outboxSignal),
         jobs: adapters.jobs,
         cache: adapters.cache,
         rateLimiter: adapters.rateLimiter,
@@ -124,7 +130,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       }
       if (has('worker') && m.worker) {
         const consumers = await m.worker(ctx);
-        subscribeConsumers({ bus: adapters.bus, db: database.db, schema: m.schema, group: m.name, consumers, logger: ctx.logger });
+        subscribeConsumers({ bus: adapters.bus, transaction: database.transaction, schema: m.schema, group: m.name, consumers, logger: ctx.logger });
       }
     }
     await server.ready();
@@ -133,8 +139,8 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     // for some other process to come along. Replicas share the rows (SKIP LOCKED).
     const relay = createOutboxRelay({
       db: database.db,
-      databaseUrl,
       schemas: modules.map((m) => m.schema),
+      signal: outboxSignal,
       bus: adapters.bus,
       logger,
       pollMs: config.outbox.pollMs,
@@ -166,6 +172,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       database,
       adapters,
       relay,
+      outboxSignal,
       modules,
       url: undefined,
       async listen() {
@@ -191,8 +198,18 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   }
 }
 
-export async function migrateModules(database: Database, modules: ModuleDefinition[], logger: Logger): Promise<void> {
-  for (const m of modules) await migrateSchema({ db: database.db, schema: m.schema, dir: m.migrationsDir, logger });
+/**
+ * Applies the modules' migrations on a connection of their own without lock or statement timeouts:
+ * replicas starting together wait for each other's migrations (an advisory lock), and building an
+ * index on a large table may take longer than any request should.
+ */
+export async function migrateModules(databaseUrl: string, modules: ModuleDefinition[], logger: Logger): Promise<void> {
+  const database = createDatabase({ url: databaseUrl, poolMax: 1, logger, applicationName: 'evently-migrate', lockTimeoutMs: 0, statementTimeoutMs: 0 });
+  try {
+    for (const m of modules) await migrateSchema({ db: database.db, schema: m.schema, dir: m.migrationsDir, logger });
+  } finally {
+    await database.close();
+  }
 }
 
 function serviceName(config: Config): string {

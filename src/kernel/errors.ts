@@ -31,7 +31,10 @@ export const ERROR_STATUS = {
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  /** A dependency (database, Redis) cannot be reached right now; Retry-After says when to try again. */
   SERVICE_UNAVAILABLE: 503,
+  /** Too busy right now (no free database connection, a lock or statement limit hit); retry shortly. */
+  OVERLOADED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

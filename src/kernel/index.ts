@@ -2,6 +2,7 @@
 export * from './config/index.js';
 export { createLogger, type Logger } from './logger.js';
 export { AppError, envelope, ERROR_STATUS, type ErrorCode, type ErrorDetail, type ErrorEnvelope } from './errors.js';
+export { unavailability, unavailableError, type Unavailability } from './unavailable.js';
 export { currentContext, runWithContext, type RequestContext } from './context.js';
 export { newId } from './ids.js';
 export { EmailAddress, isEmailAddress } from './email.js';

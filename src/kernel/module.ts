@@ -1,6 +1,7 @@
 import type { Config, ModuleName } from './config/index.js';
 import type { Logger } from './logger.js';
 import type { Db, Tx } from './db/database.js';
+import type { Transact } from './db/transaction.js';
 import type { Outbox } from './messaging/outbox.js';
 import type { DomainEvent } from './messaging/types.js';
 import type { JobQueue } from './jobs/types.js';
@@ -16,6 +17,8 @@ export interface ModuleContext {
   config: Config;
   logger: Logger;
   db: Db;
+  /** Every write goes through this helper: timeouts, retried conflicts, after-commit hooks. */
+  transaction: Transact;
   /** This module's outbox: write events in the same transaction as the change they report. */
   outbox: Outbox;
   jobs: JobQueue;

@@ -33,7 +33,7 @@ describe('per-module SQL migrations', () => {
 
   it('replicas migrating at the same moment apply each migration once', async () => {
     const results = await Promise.all([1, 2, 3].map(() => migrateSchema({ db: pool().db, schema: 'shop', dir, logger })));
-    assert.deepEqual(results.flat().sort(), ['000_platform_outbox_inbox', '001_widgets', '002_more']);
+    assert.deepEqual(results.flat().sort(), ['000_platform_outbox_inbox', '000_platform_v2_no_notify', '001_widgets', '002_more']);
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from shop.widgets`.execute(pool().db);
     assert.equal(rows[0]!.n, 1);
     const tables = await sql<{ t: string }>`select table_name as t from information_schema.tables where table_schema = 'shop' order by 1`.execute(pool().db);
@@ -42,6 +42,24 @@ describe('per-module SQL migrations', () => {
 
   it('running again applies nothing', async () => {
     assert.deepEqual(await migrateSchema({ db: pool().db, schema: 'shop', dir, logger }), []);
+  });
+
+  it('nothing on the outbox write path notifies, and a database migrated before that is fixed', async () => {
+    const notifying = () =>
+      sql<{ n: number }>`select (select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid
+          join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'shop' and not t.tgisinternal)
+        + (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+          where n.nspname = 'shop' and p.prosrc ilike '%pg_notify%') as n`.execute(pool().db).then((r) => Number(r.rows[0]!.n));
+    assert.equal(await notifying(), 0);
+    // A database migrated by an earlier version: the NOTIFY trigger is there and the platform step
+    // that drops it is missing, while the module's own migrations (001, 002) were applied after.
+    await sql.raw(`create function shop.outbox_notify() returns trigger language plpgsql as $$
+      begin perform pg_notify('evently_outbox', 'shop'); return null; end $$;
+      create trigger outbox_notify after insert on shop.outbox for each statement execute function shop.outbox_notify();
+      delete from shop.migrations where name = '000_platform_v2_no_notify';`).execute(pool().db);
+    assert.equal(await notifying(), 2);
+    assert.deepEqual(await migrateSchema({ db: pool().db, schema: 'shop', dir, logger }), ['000_platform_v2_no_notify']);
+    assert.equal(await notifying(), 0);
   });
 
   it('a failing migration names itself and leaves nothing half-applied', async () => {

@@ -63,7 +63,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
   it('a relay killed after publishing but before marking: the event is published again and applied once', async () => {
     const child = childUntilReached('relay', childEnv());
     await child.ready;
-    const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { crash: 'relay' } }));
+    const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { crash: 'relay' } }));
     await child.reached(event!.id);
     child.child.kill('SIGKILL');
     await child.exited;
@@ -72,9 +72,9 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     const seen: DomainEvent[] = [];
     const delivered: DomainEvent[] = [];
     const bus = countingBus(createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-1', logger, claimIdleMs: 300 }), delivered);
-    subscribeConsumers({ bus, db: database.db, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
+    subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
     await bus.start();
-    const relay = createOutboxRelay({ db: database.db, databaseUrl: tdb.url, schemas: ['probe'], bus, logger, pollMs: 100 });
+    const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus, logger, pollMs: 100 });
     await relay.start();
     try {
       await waitFor(() => delivered.filter((e) => e.id === event!.id).length >= 2, 20_000, 'both copies delivered');
@@ -91,9 +91,9 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     await child.ready;
     // Publish with an in-test relay; only the child's consumer is in the group at this point.
     const pubBus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'publisher', logger });
-    const relay = createOutboxRelay({ db: database.db, databaseUrl: tdb.url, schemas: ['probe'], bus: pubBus, logger, pollMs: 100 });
+    const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus: pubBus, logger, pollMs: 100 });
     await relay.start();
-    const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: { crash: 'consumer' } }));
+    const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: { crash: 'consumer' } }));
     await child.reached(event!.id);
     child.child.kill('SIGKILL');
     await child.exited;
@@ -101,7 +101,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
 
     const seen: DomainEvent[] = [];
     const bus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-2', logger, claimIdleMs: 300 });
-    subscribeConsumers({ bus, db: database.db, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
+    subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
     await bus.start();
     try {
       await waitFor(async () => (await effectCount(database, event!.id)) === 1, 20_000, 'redelivery to the surviving replica');

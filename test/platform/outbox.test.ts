@@ -6,6 +6,7 @@ import {
   createMemoryBus,
   createOutbox,
   createOutboxRelay,
+  createOutboxSignal,
   createRedisBus,
   subscribeConsumers,
   type Database,
@@ -18,7 +19,9 @@ import { dropPrefix, newRedis, skipWithoutRedis, uniquePrefix } from '../support
 import { countingBus, effectConsumer, effectCount, setupProbe, waitFor } from '../support/outbox-probe.js';
 
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
-const outbox = createOutbox('probe');
+// The signal wakes the relay after each commit, as in the app (the poll stays as the safety net).
+const signal = createOutboxSignal();
+const outbox = createOutbox('probe', signal);
 
 interface BusFactory {
   make(): EventBus;
@@ -50,9 +53,9 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
     });
 
     async function start(bus: EventBus, seen: DomainEvent[], beforeCommit?: (e: DomainEvent) => Promise<void>) {
-      subscribeConsumers({ bus, db: database.db, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen, beforeCommit)], logger });
+      subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen, beforeCommit)], logger });
       await bus.start();
-      const relay = createOutboxRelay({ db: database.db, databaseUrl: tdb.url, schemas: ['probe'], bus, logger, pollMs: 100 });
+      const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus, logger, pollMs: 100, signal });
       await relay.start();
       running.push({ relay, bus });
       return relay;
@@ -62,12 +65,34 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       f = factory();
       const seen: DomainEvent[] = [];
       await start(f.make(), seen);
-      const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { n: 1 } }));
+      const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { n: 1 } }));
       // The consumer records the event inside its transaction: wait for the commit, not the call.
       await waitFor(async () => (await effectCount(database, event!.id)) === 1, 10_000, 'delivery');
       assert.equal(seen[0]!.id, event!.id);
       assert.deepEqual(seen[0]!.payload, { n: 1 });
       assert.equal(await effectCount(database, event!.id), 1);
+    });
+
+    it('wakes the relay when the writing transaction commits: no poll needed', async () => {
+      f = factory();
+      const seen: DomainEvent[] = [];
+      const bus = f.make();
+      subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
+      await bus.start();
+      // Its only poll is at start: an hour passes before the next, so a delivery comes from the wake-up.
+      const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus, logger, pollMs: 3_600_000, signal });
+      await relay.start();
+      running.push({ relay, bus });
+      const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { woken: true } }));
+      await waitFor(async () => (await effectCount(database, event!.id)) === 1, 10_000, 'delivery after commit');
+    });
+
+    it('refuses events written outside the transaction helper', async () => {
+      f = factory();
+      await assert.rejects(
+        database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: {} })),
+        /transaction helper/,
+      );
     });
 
     it('never delivers an event written in a rolled-back transaction', async () => {
@@ -76,14 +101,14 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       await start(f.make(), seen);
       let doomed: DomainEvent | undefined;
       await assert.rejects(
-        database.db.transaction().execute(async (trx) => {
+        database.transaction(async (trx) => {
           [doomed] = await outbox.add(trx, { type: 'probe.thing.created', payload: { doomed: true } });
           throw new Error('business rule failed');
         }),
         /business rule failed/,
       );
       // A later committed event is delivered, proving the relay ran past the rolled-back write.
-      const [marker] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { marker: true } }));
+      const [marker] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { marker: true } }));
       await waitFor(() => seen.some((e) => e.id === marker!.id), 10_000, 'marker delivery');
       assert.ok(doomed);
       assert.equal(seen.filter((e) => e.id === doomed!.id).length, 0);
@@ -112,7 +137,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
         },
       };
       await start(flaky, seen);
-      const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
+      const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
       await waitFor(() => delivered.filter((e) => e.id === event!.id).length >= 2, 15_000, 'redelivery');
       assert.equal(await effectCount(database, event!.id), 1);
       assert.equal(seen.filter((e) => e.id === event!.id).length, 1);
@@ -125,7 +150,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       await start(f.make(), seen, async () => {
         if (crashes-- > 0) throw new Error('consumer crashed mid-way');
       });
-      const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
+      const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
       await waitFor(async () => (await effectCount(database, event!.id)) === 1, 15_000, 'effect after retry');
       assert.ok(seen.filter((e) => e.id === event!.id).length >= 2);
       await new Promise((r) => setTimeout(r, 300));
@@ -139,7 +164,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       await start(f.make(), seen, async () => {
         if (failures-- > 0) throw new Error('downstream unavailable');
       });
-      const [event] = await database.db.transaction().execute((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
+      const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
       await waitFor(async () => (await effectCount(database, event!.id)) === 1, 30_000, 'effect after recovery');
       await waitFor(async () => {
         const { rows } = await sql<{ p: Date | null }>`select published_at as p from probe.outbox where id = ${event!.id}`.execute(database.db);

@@ -21,7 +21,15 @@ export interface Config {
     trustProxy: boolean | number | string[];
     docs: boolean;
   };
-  database: { url: string | undefined; poolMax: number; dataDir: string; migrateOnStart: boolean };
+  database: {
+    url: string | undefined;
+    poolMax: number;
+    acquireTimeoutMs: number;
+    lockTimeoutMs: number;
+    statementTimeoutMs: number;
+    dataDir: string;
+    migrateOnStart: boolean;
+  };
   redis: { url: string | undefined; prefix: string };
   log: { level: string };
   shutdownTimeoutMs: number;
@@ -161,6 +169,9 @@ function toConfig(s: Settings): Config {
     database: {
       url: s.DATABASE_URL,
       poolMax: s.DATABASE_POOL_MAX,
+      acquireTimeoutMs: s.DATABASE_POOL_TIMEOUT_MS,
+      lockTimeoutMs: s.DATABASE_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
       dataDir: path.resolve(s.EVENTLY_DATA_DIR),
       migrateOnStart: s.EVENTLY_MIGRATE_ON_START,
     },

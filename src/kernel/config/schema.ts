@@ -30,6 +30,9 @@ export const SETTINGS = {
     doc: 'PostgreSQL connection URL. Absent: a private PostgreSQL is started in EVENTLY_DATA_DIR.',
   })),
   DATABASE_POOL_MAX: int({ min: 1, max: 500, default: 20, doc: 'Connections per process in the PostgreSQL pool.' }),
+  DATABASE_POOL_TIMEOUT_MS: int({ min: 10, max: 60_000, default: 5_000, doc: 'How long a request waits for a free database connection before it answers 503 `OVERLOADED`.' }),
+  DATABASE_LOCK_TIMEOUT_MS: int({ min: 10, max: 600_000, default: 5_000, doc: 'Longest wait for a row or table lock (`lock_timeout` of every connection); past it the request answers 503 `OVERLOADED`.' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: int({ min: 100, max: 3_600_000, default: 15_000, doc: 'Longest run of one SQL statement (`statement_timeout`); past it the request answers 503 `OVERLOADED`. Migrations run without it.' }),
   EVENTLY_DATA_DIR: str({ default: './.evently', doc: 'Folder of the embedded PostgreSQL data (and other local state).' }),
   EVENTLY_MIGRATE_ON_START: bool({ default: true, doc: 'Apply pending migrations at start (`evently migrate` does it on demand).' }),
   REDIS_URL: optional(url({

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import type { Logger } from '../logger.js';
+import { createTransact, type Transact } from './transaction.js';
 
 export type Db = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- modules type their own tables
 export type Tx = Transaction<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -10,6 +11,8 @@ export type Executor = Db | Tx;
 export interface Database {
   db: Db;
   pool: pg.Pool;
+  /** The transaction helper: timeouts, bounded retries of conflicts, after-commit hooks. */
+  transaction: Transact;
   /** SELECT 1 within `timeoutMs`; throws when the database does not answer. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -19,17 +22,36 @@ export interface Database {
 // numeric is left as a string so money never becomes a float.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => (v === null ? null : Number(v)));
 
-export function createDatabase(options: { url: string; poolMax: number; logger: Logger; applicationName?: string }): Database {
+export interface DatabaseOptions {
+  url: string;
+  poolMax: number;
+  logger: Logger;
+  applicationName?: string;
+  /** How long a query waits for a free pooled connection (or a new one to open) before failing. */
+  acquireTimeoutMs?: number;
+  /** Default lock_timeout of every connection; 0 waits forever (migrations). */
+  lockTimeoutMs?: number;
+  /** Default statement_timeout of every connection; 0 means none (migrations). */
+  statementTimeoutMs?: number;
+}
+
+export const DATABASE_DEFAULTS = { acquireTimeoutMs: 5_000, lockTimeoutMs: 5_000, statementTimeoutMs: 15_000 } as const;
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const o = { ...DATABASE_DEFAULTS, ...options };
   const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolMax,
-    application_name: options.applicationName ?? 'evently',
-    connectionTimeoutMillis: 5_000,
+    connectionString: o.url,
+    max: o.poolMax,
+    application_name: o.applicationName ?? 'evently',
+    connectionTimeoutMillis: o.acquireTimeoutMs,
     idleTimeoutMillis: 30_000,
     // Notice a dead peer on an idle connection, and never let a transaction left open by a stuck
     // caller hold row locks for long (the server ends such a session after a minute).
     keepAlive: true,
-    options: '-c idle_in_transaction_session_timeout=60000',
+    // The lock and statement limits are the connection's defaults, set once when it opens, so no
+    // transaction pays a round trip for them: a lock wait or a query past its limit fails (55P03,
+    // 57014) and the request answers 503 instead of queueing until every connection is stuck.
+    options: `-c idle_in_transaction_session_timeout=60000 -c lock_timeout=${o.lockTimeoutMs} -c statement_timeout=${o.statementTimeoutMs}`,
   });
   // Without this listener an idle connection killed by a PostgreSQL restart crashes the process;
   // the pool drops the client and opens a new one on the next query.
@@ -39,13 +61,14 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
   // the query in flight still fails and is handled by its caller; the pool opens a new connection.
   pool.on('error', () => undefined); // already logged by the client's own listener below
   pool.on('connect', (client) => {
-    client.on('error', (err) => options.logger.warn({ err: err.message }, 'database connection lost'));
+    client.on('error', (err) => o.logger.warn({ err: err.message }, 'database connection lost'));
   });
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
     db,
     pool,
+    transaction: createTransact(db, o.logger),
     async ping(timeoutMs) {
       // query_timeout gives the connection back when the server hangs, so repeated probes
       // against a stuck database cannot drain the pool.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
-import { platformMigrationSql } from './platform.sql.js';
+import { platformMigrations } from './platform.sql.js';
 
 /**
  * Plain-SQL migrations, one folder per module, applied in file-name order (`001_init.sql`, ...).
@@ -17,6 +17,10 @@ export async function migrateSchema(options: { db: Db; schema: string; dir: stri
     migrationTableSchema: options.schema,
     migrationTableName: 'migrations',
     migrationLockTableName: 'migrations_lock',
+    // Platform steps added later (000_platform_v2_…) sort before module migrations that a database
+    // may have applied already; they touch only the platform's tables, so their order relative to
+    // the module's own migrations does not matter.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -35,9 +39,9 @@ class SqlFolderProvider implements MigrationProvider {
   ) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    const migrations: Record<string, Migration> = {
-      '000_platform_outbox_inbox': sqlMigration(platformMigrationSql(this.schema)),
-    };
+    const migrations: Record<string, Migration> = Object.fromEntries(
+      platformMigrations(this.schema).map(([name, text]) => [name, sqlMigration(text)]),
+    );
     if (!this.dir) return migrations;
     const files = (await readdir(this.dir)).filter((f) => f.endsWith('.sql')).sort();
     for (const file of files) {

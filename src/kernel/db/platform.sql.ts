@@ -3,7 +3,7 @@
  * the outbox (events written in the business transaction) and the inbox (event ids a consumer
  * has already applied, so a redelivery has no second effect).
  */
-export function platformMigrationSql(schema: string): string {
+function platformMigrationSql(schema: string): string {
   const s = quoteIdent(schema);
   return `
 create table ${s}.outbox (
@@ -31,7 +31,7 @@ create table ${s}.inbox (
 -- The relay's retention cleanup deletes by age.
 create index inbox_processed_at on ${s}.inbox (processed_at);
 
--- NOTIFY is transactional: the relay wakes up when the writing transaction commits, never before.
+-- Dropped again by platformMigrations' next step (kept here as it was applied).
 create function ${s}.outbox_notify() returns trigger language plpgsql as $$
 begin
   perform pg_notify('evently_outbox', ${quoteLiteral(schema)});
@@ -40,6 +40,29 @@ end $$;
 create trigger outbox_notify after insert on ${s}.outbox
   for each statement execute function ${s}.outbox_notify();
 `;
+}
+
+/**
+ * NOTIFY in a writing transaction serialises every notifying commit in the cluster on one lock
+ * (measured: 6,200–7,300 tps without it, 3,100 with it, on a booking-like write). The writer wakes
+ * its own process's relay after commit instead (transaction helper's after-commit hook); other
+ * replicas' relays find the rows by polling.
+ */
+export function platformNoNotifySql(schema: string): string {
+  const s = quoteIdent(schema);
+  return `
+drop trigger if exists outbox_notify on ${s}.outbox;
+drop function if exists ${s}.outbox_notify();
+`;
+}
+
+/** The platform's migrations of a module schema, in order; they run before the module's own. */
+export function platformMigrations(schema: string): [name: string, sql: string][] {
+  return [
+    ['000_platform_outbox_inbox', platformMigrationSql(schema)],
+    // Named to sort after the first one and before every module migration (001_…).
+    ['000_platform_v2_no_notify', platformNoNotifySql(schema)],
+  ];
 }
 
 export function quoteIdent(name: string): string {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db, Tx } from '../db/database.js';
+import type { Tx } from '../db/database.js';
+import type { Transact } from '../db/transaction.js';
 import { quoteIdent } from '../db/platform.sql.js';
 import type { DomainEvent } from './types.js';
 
@@ -9,14 +10,14 @@ import type { DomainEvent } from './types.js';
  * no row and is retried. Returns false when the event had already been applied.
  */
 export async function applyOnce(
-  db: Db,
+  transaction: Transact,
   schema: string,
   consumer: string,
   event: DomainEvent,
   effect: (trx: Tx) => Promise<void>,
 ): Promise<boolean> {
   const table = sql.raw(`${quoteIdent(schema)}.inbox`);
-  return db.transaction().execute(async (trx) => {
+  return transaction(async (trx) => {
     const inserted = await sql`insert into ${table} (consumer, event_id) values (${consumer}, ${event.id})
       on conflict do nothing returning event_id`.execute(trx);
     if (!inserted.rows.length) return false;

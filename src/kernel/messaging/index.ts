@@ -1,5 +1,5 @@
 export * from './types.js';
-export { createOutbox, type Outbox, type NewEvent } from './outbox.js';
+export { createOutbox, createOutboxSignal, outboxInsert, type Outbox, type OutboxSignal, type NewEvent } from './outbox.js';
 export { createOutboxRelay, type OutboxRelay, type RelayOptions } from './relay.js';
 export { applyOnce } from './inbox.js';
 export { subscribeConsumers } from './consumers.js';

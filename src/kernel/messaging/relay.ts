@@ -1,15 +1,15 @@
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/database.js';
 import { quoteIdent } from '../db/platform.sql.js';
 import type { DomainEvent, EventBus } from './types.js';
+import type { OutboxSignal } from './outbox.js';
 
 export interface RelayOptions {
   db: Db;
-  /** Connection URL for the LISTEN connection (a pool connection cannot hold a LISTEN). */
-  databaseUrl: string;
   schemas: readonly string[];
+  /** Wakes the relay when this process commits outbox rows; the poll is the safety net. */
+  signal?: OutboxSignal;
   bus: EventBus;
   logger: Logger;
   pollMs: number;
@@ -69,7 +69,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const dirty = new Set<string>(o.schemas);
   const running = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
-  let listener: pg.Client | undefined;
+  let unsubscribe: (() => void) | undefined;
   let stopped = true;
   let lastCleanup = 0;
   let failures = 0;
@@ -148,40 +148,12 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     }, delay);
   }
 
-  /** LISTEN on a dedicated connection; on any failure, reconnect once after a pause (polling covers the gap). */
-  async function listen(): Promise<void> {
-    if (stopped) return;
-    const client = new pg.Client({ connectionString: o.databaseUrl, application_name: 'evently-outbox-listener' });
-    let failed = false;
-    const fail = (err: Error) => {
-      if (failed) return;
-      failed = true;
-      if (listener === client) listener = undefined;
-      void client.end().catch(() => undefined);
-      if (stopped) return;
-      log.warn({ err: err.message }, 'outbox listener lost its connection; polling until it is back');
-      setTimeout(() => void listen(), 1_000).unref();
-    };
-    client.on('error', fail);
-    client.on('end', () => fail(new Error('connection ended')));
-    client.on('notification', (msg) => {
-      if (msg.payload && o.schemas.includes(msg.payload)) void kick(msg.payload);
-    });
-    try {
-      await client.connect();
-      await client.query('listen evently_outbox');
-    } catch (err) {
-      fail(err as Error);
-      return;
-    }
-    if (stopped) return void (await client.end().catch(() => undefined));
-    listener = client;
-  }
-
   return {
     async start() {
       stopped = false;
-      await listen();
+      unsubscribe = o.signal?.subscribe((schema) => {
+        if (o.schemas.includes(schema)) void kick(schema);
+      });
       await tick();
       schedule();
     },
@@ -190,11 +162,9 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     },
     async stop() {
       stopped = true;
+      unsubscribe?.();
       if (timer) clearTimeout(timer);
       await Promise.all(running.values());
-      const l = listener;
-      listener = undefined;
-      await l?.end().catch(() => undefined);
     },
   };
 }

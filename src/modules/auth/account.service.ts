@@ -5,7 +5,7 @@ import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js'
 import { checkOtp, consumeChecked, prepareOtp, storeOtp } from './otp.service.js';
 import { checkPasswordPolicy, hashSecret, verifySecret } from './passwords.js';
 import { findUserByEmail, findUserById, insertUser, lockUser, markVerified, updateUser, type Role, type UserRow } from './users.repository.js';
-import { applyRevoked, revokeInTransaction } from './revocation.js';
+import { revokeInTransaction } from './revocation.js';
 
 export interface NewAccount {
   email: string;
@@ -27,7 +27,7 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
   checkPasswordPolicy(input.password);
   const verified = input.is_verified ?? false;
   const [passwordHash, otp] = await Promise.all([hashSecret(input.password), verified ? undefined : prepareOtp(deps.sealer)]);
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.transaction(async (trx) => {
     const user = await insertUser(trx, {
       id: newId(),
       email,
@@ -48,7 +48,7 @@ export async function verifyEmail(deps: AuthDeps, rawEmail: string, code: string
   // A verified account has no live code: a second try answers like a wrong code (after the same
   // Argon2 work), so this route does not tell who is verified.
   const otpId = await checkOtp(deps, user, 'verify_email', code);
-  await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     await consumeChecked(trx, otpId);
     if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
   });
@@ -62,7 +62,7 @@ export async function resendOtp(deps: AuthDeps, email: string): Promise<void> {
   const otp = await prepareOtp(deps.sealer); // always: the time taken must not tell whether the account exists
   const user = await findUserByEmail(deps.db, email);
   if (!user || user.is_verified || !user.is_active) return;
-  await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     await deps.outbox.add(trx, authEvents.otpRequested(user, otp.sealed, await storeOtp(trx, user, 'verify_email', otp)));
   });
 }
@@ -71,7 +71,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
   const otp = await prepareOtp(deps.sealer);
   const user = await findUserByEmail(deps.db, email);
   if (!user || !user.is_active) return;
-  await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     await deps.outbox.add(trx, authEvents.passwordResetRequested(user, otp.sealed, await storeOtp(trx, user, 'reset_password', otp)));
   });
 }
@@ -85,14 +85,13 @@ export async function resetPassword(deps: AuthDeps, rawEmail: string, code: stri
   const user = await findUserByEmail(deps.db, normaliseEmail(rawEmail));
   const otpId = await checkOtp(deps, user?.is_active ? user : undefined, 'reset_password', code);
   const hash = await hashSecret(newPassword);
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     await lockUser(trx, user!.id, 'update'); // first, like every revoking path (see refresh)
     await consumeChecked(trx, otpId);
     await updateUser(trx, user!.id, { password_hash: hash });
     if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
-    return revokeInTransaction(deps, trx, { userId: user!.id }, 'password_reset');
+    await revokeInTransaction(deps, trx, { userId: user!.id }, 'password_reset');
   });
-  await applyRevoked(deps, revoked);
 }
 
 /** Keeps the session that asked; every other session of the user ends. */
@@ -106,15 +105,14 @@ export async function changePassword(deps: AuthDeps, user: UserRow, sessionId: s
   const hash = await hashSecret(next);
   // The new password and the end of the other sessions commit together: no crash in between can
   // leave a session opened with the old password alive.
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     const locked = await lockUser(trx, userId, 'update');
     if (locked?.password_hash !== user.password_hash) {
       throw new AppError('CONFLICT', 'the password was changed meanwhile; sign in again');
     }
     await updateUser(trx, userId, { password_hash: hash });
-    return revokeInTransaction(deps, trx, { userId, exceptId: sessionId }, 'password_changed');
+    await revokeInTransaction(deps, trx, { userId, exceptId: sessionId }, 'password_changed');
   });
-  await applyRevoked(deps, revoked);
 }
 
 export async function getUser(deps: AuthDeps, userId: string): Promise<UserRow> {
@@ -129,7 +127,7 @@ export async function updateProfile(deps: AuthDeps, userId: string, patch: { ful
     full_name: patch.full_name === undefined ? undefined : normaliseName(patch.full_name),
     username: patch.username === undefined ? undefined : normaliseUsername(patch.username),
   };
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.transaction(async (trx) => {
     const before = await lockUser(trx, userId, 'update');
     if (!before) throw new AppError('NOT_FOUND', 'no such user');
     const changed = changedFields(before, next);

@@ -3,7 +3,7 @@ import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { changedFields } from './account.service.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
-import { applyRevoked, revoke, revokeInTransaction } from './revocation.js';
+import { revoke, revokeInTransaction } from './revocation.js';
 import { deleteDeadSessions, listLiveSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
 import { deleteUser, findUserById, listUsers, lockUser, updateUser, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
 
@@ -40,18 +40,17 @@ export interface AdminPatch {
 type AdminChange = Omit<UserPatch, 'password_hash'>;
 
 async function change(deps: AuthDeps, id: string, patch: AdminChange, revokeReason?: (changed: AdminChange) => RevokeReason | undefined): Promise<UserRow> {
-  const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
+  return deps.transaction(async (trx) => {
     const before = await lockUser(trx, id, 'update');
     if (!before) throw new AppError('NOT_FOUND', 'no such user');
     const changed = changedFields(before, patch);
-    if (!Object.keys(changed).length) return { user: before, revoked: [] };
+    if (!Object.keys(changed).length) return before;
     const after = (await updateUser(trx, id, changed))!;
     await deps.outbox.add(trx, authEvents.updated(id, changed));
     const reason = revokeReason?.(changed);
-    return { user: after, revoked: reason ? await revokeInTransaction(deps, trx, { userId: id }, reason) : [] };
+    if (reason) await revokeInTransaction(deps, trx, { userId: id }, reason);
+    return after;
   });
-  await applyRevoked(deps, revoked);
-  return user;
 }
 
 export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: AdminPatch): Promise<UserRow> {
@@ -74,14 +73,12 @@ export function setActive(deps: AuthDeps, actorId: string, id: string, active: b
 /** Deletes the account; its sessions are revoked first so their tokens stop working everywhere. */
 export async function adminDeleteUser(deps: AuthDeps, actorId: string, id: string): Promise<void> {
   notSelf(actorId, id, 'delete');
-  const revoked = await deps.db.transaction().execute(async (trx) => {
+  await deps.transaction(async (trx) => {
     if (!(await lockUser(trx, id, 'update'))) throw new AppError('NOT_FOUND', 'no such user');
-    const r = await revokeInTransaction(deps, trx, { userId: id }, 'user_deleted');
+    await revokeInTransaction(deps, trx, { userId: id }, 'user_deleted');
     await deleteUser(trx, id);
     await deps.outbox.add(trx, authEvents.deleted(id));
-    return r;
   });
-  await applyRevoked(deps, revoked);
 }
 
 export async function userSessions(deps: AuthDeps, id: string): Promise<SessionRow[]> {

@@ -1,9 +1,10 @@
-import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter, Sealer } from '../../kernel/index.js';
+import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter, Sealer, Transact } from '../../kernel/index.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** What the auth services need, built once per process in the module's init. */
 export interface AuthDeps {
   db: Db;
+  transaction: Transact;
   outbox: Outbox;
   access: Access;
   config: AuthConfig;

@@ -14,7 +14,7 @@ export type AdminOutcome = { created: UserRow } | { exists: UserRow };
  * start (EVENTLY_ADMIN_EMAIL/PASSWORD) and by `evently admin create`; replicas starting together
  * create one (the insert skips an existing email).
  */
-export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'outbox'>, input: { email: string; password: string; username?: string }): Promise<AdminOutcome> {
+export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'outbox'>, input: { email: string; password: string; username?: string }): Promise<AdminOutcome> {
   const email = normaliseEmail(input.email);
   checkPasswordPolicy(input.password);
   const hash = await hashSecret(input.password);
@@ -22,7 +22,7 @@ export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'outbox'>, input: 
   for (let attempt = 0; attempt < 5; attempt++) {
     const username = attempt === 0 ? base : `${base.slice(0, 90)}-${randomBytes(3).toString('hex')}`;
     try {
-      const created = await deps.db.transaction().execute(async (trx) => {
+      const created = await deps.transaction(async (trx) => {
         const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true });
         if (user) await deps.outbox.add(trx, authEvents.registered(user));
         return user;

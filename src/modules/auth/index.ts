@@ -39,6 +39,7 @@ export const authModule: ModuleDefinition = {
     ctx.access.keyDirectory?.publish(keys.jwks);
     const deps: AuthDeps = {
       db: ctx.db,
+      transaction: ctx.transaction,
       outbox: ctx.outbox,
       access: ctx.access,
       config: ctx.config.auth,

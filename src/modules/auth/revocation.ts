@@ -1,33 +1,34 @@
 import { sql } from 'kysely';
-import type { Tx } from '../../kernel/index.js';
+import { afterCommit, type Tx } from '../../kernel/index.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { revokedSince, revokeSessions, type RevokeFilter, type RevokeReason, type Revoked } from './sessions.repository.js';
 
 /**
  * Revokes the matching sessions inside the caller's transaction (so they end with the change that
- * ends them) and writes one `auth.session.revoked` per session, so every module learns of it.
- * After commit, pass the result to applyRevoked.
+ * ends them) and writes one `auth.session.revoked` per session, so every module learns of it. Once
+ * the transaction commits, the sessions go on the revocation list before its caller answers.
  */
 export async function revokeInTransaction(deps: AuthDeps, trx: Tx, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
   const revoked = await revokeSessions(trx, by, reason);
-  if (revoked.length) await deps.outbox.add(trx, ...revoked.map((r) => authEvents.sessionRevoked(r, reason)));
+  if (revoked.length) {
+    await deps.outbox.add(trx, ...revoked.map((r) => authEvents.sessionRevoked(r, reason)));
+    afterCommit(trx, () => applyRevoked(deps, revoked));
+  }
   return revoked;
 }
 
-/** Revokes sessions in a transaction of their own, then lists them as revoked at once. */
-export async function revoke(deps: AuthDeps, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
-  const revoked = await deps.db.transaction().execute((trx) => revokeInTransaction(deps, trx, by, reason));
-  await applyRevoked(deps, revoked);
-  return revoked;
+/** Revokes sessions in a transaction of their own. */
+export function revoke(deps: AuthDeps, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
+  return deps.transaction((trx) => revokeInTransaction(deps, trx, by, reason));
 }
 
 /**
- * After commit: put the sessions on the revocation list at once, so this process (and, with Redis,
- * every process) refuses their tokens without waiting for the event. If this fails, the event
- * written in the transaction still gets there.
+ * Puts the sessions on the revocation list at once, so this process (and, with Redis, every
+ * process) refuses their tokens without waiting for the event. If this fails, the event written in
+ * the transaction still gets there.
  */
-export async function applyRevoked(deps: AuthDeps, revoked: Revoked[]): Promise<void> {
+async function applyRevoked(deps: AuthDeps, revoked: Revoked[]): Promise<void> {
   const ttl = deps.access.revocationTtlMs(new Date());
   await Promise.all(
     revoked.map((r) =>

@@ -1,7 +1,7 @@
 import { AppError, newId, type Tx } from '../../kernel/index.js';
 import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { burnVerification, verifySecret } from './passwords.js';
-import { applyRevoked, revoke, revokeInTransaction } from './revocation.js';
+import { revoke, revokeInTransaction } from './revocation.js';
 import {
   insertRefreshToken,
   insertSession,
@@ -30,7 +30,7 @@ export async function login(deps: AuthDeps, email: string, password: string, met
   }
   if (!(await verifySecret(user.password_hash, password))) throw invalidCredentials();
   assertMaySignIn(user);
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.transaction(async (trx) => {
     // Under the user's row lock: a deactivation committed meanwhile is seen here, and one that
     // comes later finds (and revokes) this session.
     const locked = await lockUser(trx, user.id);
@@ -70,7 +70,7 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
   const invalid = new AppError('TOKEN_INVALID', 'refresh token is not valid');
   if (!looksLikeRefreshToken(token)) throw invalid;
   const hash = hashRefreshToken(token);
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
+  const outcome = await deps.transaction(async (trx): Promise<RefreshOutcome> => {
     const owner = await ownerOfRefreshToken(trx, hash);
     if (!owner) return { error: invalid };
     // Lock order user → token → session, the order of every path that revokes (deactivate, role
@@ -93,7 +93,6 @@ export async function refresh(deps: AuthDeps, token: string): Promise<TokenPair>
   });
   if ('ok' in outcome) return outcome.ok;
   if ('reused' in outcome) {
-    await applyRevoked(deps, outcome.reused);
     deps.logger.warn({ session_id: outcome.reused[0]?.id }, 'refresh token reused: session revoked');
     throw new AppError('TOKEN_REVOKED', 'this refresh token was already used; the session has been revoked');
   }

@@ -31,7 +31,7 @@ export const notificationsModule: ModuleDefinition = {
       // Mail that can go nowhere would pile up unseen; better to refuse to start.
       throw new Error('notifications: mail has nowhere to go: set SMTP_URL (or EVENTLY_DEV_MAILBOX=true outside production)');
     }
-    ctx.jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: ctx.db, mailer, logger: ctx.logger, sealer: ctx.sealer }), { concurrency: SEND_CONCURRENCY });
+    ctx.jobs.process(SEND_EMAIL_JOB, sendEmailJob({ transaction: ctx.transaction, mailer, logger: ctx.logger, sealer: ctx.sealer }), { concurrency: SEND_CONCURRENCY });
     return [recipientsConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)];
   },
 

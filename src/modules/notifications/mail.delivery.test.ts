@@ -61,7 +61,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
       select status, attempts, last_error, data, to_email from notifications.mail_log
       where event_id = ${k.event_id} and user_id = ${k.user_id} and template = ${k.template}`.execute(db())).rows[0]!;
   const run = async (k: MailKey, mailer: Mailer, attempt = 1, maxAttempts = 4) =>
-    sendEmailJob({ db: db(), mailer, logger: t.evently.logger, sealer: await sealerOf(t) })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
+    sendEmailJob({ transaction: t.evently.database.transaction, mailer, logger: t.evently.logger, sealer: await sealerOf(t) })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
   const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: v, err: undefined as Error | undefined }), (err: Error) => ({ ok: undefined, err }));
 
   /** Makes the update that marks `to`'s row sent fail `times` times (a sequence: the count survives the rollbacks). */
@@ -233,7 +233,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
         },
       };
       try {
-        jobs.process(SEND_EMAIL_JOB, sendEmailJob({ db: db(), mailer, logger: t.evently.logger, sealer: await sealerOf(t) }));
+        jobs.process(SEND_EMAIL_JOB, sendEmailJob({ transaction: t.evently.database.transaction, mailer, logger: t.evently.logger, sealer: await sealerOf(t) }));
         await jobs.start();
         const to = address(`revive-${kind}`);
         // A row the sweep considers stale, whose job runs (and dies) now.

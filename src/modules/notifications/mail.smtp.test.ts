@@ -84,7 +84,7 @@ function mailSuite(redis: boolean): void {
     // The job itself again (a sweep, a stalled job taken over): it finds the row sent and skips it.
     const key: MailKey = { event_id: event.id, user_id: user.user_id, template: 'verify_email' };
     const sends: unknown[] = [];
-    const job = sendEmailJob({ db: t.evently.database.db, logger: t.evently.logger, sealer: await sealerOf(t), mailer: { send: async (m) => (sends.push(m), { messageId: 'x' }) } });
+    const job = sendEmailJob({ transaction: t.evently.database.transaction, logger: t.evently.logger, sealer: await sealerOf(t), mailer: { send: async (m) => (sends.push(m), { messageId: 'x' }) } });
     assert.equal(await job(key, { id: mailJobId(key), name: SEND_EMAIL_JOB, attempt: 1, maxAttempts: 4, correlationId: null }), 'skipped');
     assert.deepEqual(sends, []);
     assert.equal((await t.evently.adapters.jobs.enqueue(SEND_EMAIL_JOB, key, { jobId: mailJobId(key) })).created, false);

@@ -17,8 +17,8 @@ export async function emitAuthEvent(t: TestEvently, type: string, payload: unkno
     const { otp, ...rest } = p;
     payload = { ...rest, otp_sealed: await (await sealerOf(t)).seal(otp as string) };
   }
-  return t.evently.database.db.transaction().execute(async (trx) => {
-    const [event] = await createOutbox('auth').add(trx, { type, payload });
+  return t.evently.database.transaction(async (trx) => {
+    const [event] = await createOutbox('auth', t.evently.outboxSignal).add(trx, { type, payload });
     if (!occurredAt) return event!;
     await sql`update auth.outbox set occurred_at = ${occurredAt} where id = ${event!.id}`.execute(trx);
     return { ...event!, occurredAt: occurredAt.toISOString() };

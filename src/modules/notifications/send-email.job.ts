@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermanentJobError, type Db, type JobContext, type JobHandler, type Logger, type Sealer, type Tx } from '../../kernel/index.js';
+import { PermanentJobError, type JobContext, type JobHandler, type Logger, type Sealer, type Transact, type Tx } from '../../kernel/index.js';
 import {
   claimMail,
   CODE_EXPIRED,
@@ -24,7 +24,7 @@ type Prepared =
   | { kind: 'permanent'; error: Error };
 
 interface Deps {
-  db: Db;
+  transaction: Transact;
   mailer: Mailer;
   logger: Logger;
   sealer: Sealer;
@@ -55,7 +55,7 @@ const RECORD_RETRY_DELAYS_MS = [100, 500, 2_000];
 export function sendEmailJob(deps: Deps): JobHandler<MailKey> {
   return async (key, ctx) => {
     const log = { event_id: key.event_id, user_id: key.user_id, template: key.template, attempt: ctx.attempt };
-    const prepared = await deps.db.transaction().execute((trx) => prepare(trx, key, deps));
+    const prepared = await deps.transaction((trx) => prepare(trx, key, deps));
     switch (prepared.kind) {
       case 'sent':
         deps.logger.info(log, 'mail sent');
@@ -138,7 +138,7 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
 
 /** Steps 2 and 3, outside any transaction but the short ones that record the outcome. */
 async function deliver(key: MailKey, claimId: string, message: MailMessage, ctx: JobContext, deps: Deps, log: object): Promise<'done'> {
-  const record = (what: string, write: (trx: Tx) => Promise<unknown>) => retryWrite(() => deps.db.transaction().execute(write), what, deps.logger, log);
+  const record = (what: string, write: (trx: Tx) => Promise<unknown>) => retryWrite(() => deps.transaction(write), what, deps.logger, log);
   let messageId: string;
   try {
     ({ messageId } = await deps.mailer.send!(message));
