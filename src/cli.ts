@@ -11,7 +11,10 @@ import {
   settingsTable,
   startEmbeddedPostgres,
   type Config,
+  type Database,
+  type Logger,
 } from './kernel/index.js';
+import { listFailedEvents, replayFailedEvents } from './cli-events.js';
 import { ALL_MODULES } from './modules/index.js';
 import { authModule, ensureAdmin, isUsableAdmin } from './modules/auth/index.js';
 import { buildEvently, migrateModules, VERSION } from './main.js';
@@ -22,6 +25,10 @@ Commands:
   start       Run Evently (all modules and roles in one process unless told otherwise)
   migrate     Apply pending database migrations of the selected modules and exit
   settings    Print the table of settings (environment variables)
+  events dead [--group G] [--limit N]
+              List the events consumer groups could not handle: dead letters and retries
+  events replay --group G (--event ID ... | --all)
+              Give a group's dead letters fresh attempts (its workers run them within seconds)
   admin create --email E [--username U] [--password-stdin]
               Create a verified admin unless the email exists (exit 65 if it belongs to a
               non-admin account or the password is weak). The password comes from
@@ -51,12 +58,16 @@ async function main(argv: string[]): Promise<number> {
       email: { type: 'string' },
       username: { type: 'string' },
       'password-stdin': { type: 'boolean' },
+      group: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      all: { type: 'boolean' },
+      limit: { type: 'string' },
     },
   });
   if (values.version) return void console.log(VERSION), 0;
   const command = positionals[0];
   if (values.help || !command) return void console.log(USAGE), command || values.help ? 0 : 2;
-  const expected = command === 'admin' ? 2 : 1;
+  const expected = command === 'admin' || command === 'events' ? 2 : 1;
   if (positionals.length > expected) throw new UsageError(`unexpected argument ${positionals[expected]}`);
   if ((values.email || values.username || values['password-stdin']) && command !== 'admin') {
     throw new UsageError('--email, --username and --password-stdin belong to `admin create`');
@@ -73,6 +84,19 @@ async function main(argv: string[]): Promise<number> {
       const password = values['password-stdin'] ? await firstLineOfStdin() : undefined;
       const config = loadConfig({ overrides: { ...overrides, EVENTLY_ADMIN_EMAIL: values.email, EVENTLY_ADMIN_PASSWORD: password } });
       return adminCreate(config, values.username);
+    }
+    case 'events': {
+      const sub = positionals[1];
+      if (sub !== 'dead' && sub !== 'replay') throw new UsageError('the events commands are `events dead` and `events replay`');
+      const config = loadConfig({ overrides });
+      if (sub === 'dead') {
+        const limit = values.limit === undefined ? 100 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+        return withDatabase(config, (database, logger) => listFailedEvents(database, logger, { group: values.group, limit }));
+      }
+      if (!values.group) throw new UsageError('events replay needs --group');
+      if (Boolean(values.all) === Boolean(values.event?.length)) throw new UsageError('events replay needs either --event ID (repeatable) or --all');
+      return withDatabase(config, (database, logger) => replayFailedEvents(database, logger, { group: values.group!, events: values.all ? undefined : values.event }));
     }
     case 'settings':
       console.log(settingsTable());
@@ -110,6 +134,19 @@ async function migrate(config: Config): Promise<number> {
     logger.info({ modules: config.modules }, 'migrations up to date');
     return 0;
   } finally {
+    await embedded?.stop();
+  }
+}
+
+/** Runs a command against the configured database (or the embedded one). */
+async function withDatabase(config: Config, fn: (database: Database, logger: Logger) => Promise<number>): Promise<number> {
+  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, service: 'evently-cli' });
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
+  const database = createDatabase({ ...config.database, url: config.database.url ?? embedded!.url, poolMax: 2, logger });
+  try {
+    return await fn(database, logger);
+  } finally {
+    await database.close();
     await embedded?.stop();
   }
 }

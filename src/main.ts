@@ -7,11 +7,13 @@ import {
   NO_SEALER,
   createAdapters,
   createDatabase,
+  createFailedEvents,
   createLogger,
   createOutbox,
   createOutboxRelay,
   createOutboxSignal,
   createServer,
+  migratePlatform,
   migrateSchema,
   startEmbeddedPostgres,
   subscribeConsumers,
@@ -84,7 +86,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const database = createDatabase({ ...config.database, url: databaseUrl, logger, applicationName: serviceName(config) });
     onStop('database pool', () => database.close());
 
-    const adapters = await createAdapters(config, logger);
+    const adapters = await createAdapters(config, logger, createFailedEvents(database.db));
     onStop('adapters', () => adapters.close());
 
     const server = await createServer({
@@ -206,6 +208,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
 export async function migrateModules(databaseUrl: string, modules: ModuleDefinition[], logger: Logger): Promise<void> {
   const database = createDatabase({ url: databaseUrl, poolMax: 1, logger, applicationName: 'evently-migrate', lockTimeoutMs: 0, statementTimeoutMs: 0 });
   try {
+    await migratePlatform(database.db, logger);
     for (const m of modules) await migrateSchema({ db: database.db, schema: m.schema, dir: m.migrationsDir, logger });
   } finally {
     await database.close();

@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './db/database.js';
 import type { DependencyCheck } from './http/health.routes.js';
-import { createMemoryBus, createRedisBus, type EventBus } from './messaging/index.js';
+import { createMemoryBus, createRedisBus, type EventBus, type FailedEvents } from './messaging/index.js';
 import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.js';
 import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
@@ -26,12 +26,12 @@ export interface Adapters {
  * Redis when REDIS_URL is set, in-process otherwise (allowed only all-in-one: config refuses split
  * mode without Redis). Both sets implement the same interfaces and pass the same contract tests.
  */
-export async function createAdapters(config: Config, logger: Logger): Promise<Adapters> {
+export async function createAdapters(config: Config, logger: Logger, failed: FailedEvents): Promise<Adapters> {
   const retry = { attempts: config.jobs.attempts, baseDelayMs: config.jobs.baseDelayMs, maxDelayMs: config.jobs.maxDelayMs };
   if (!config.redis.url) {
     const log = logger.child({ component: 'adapters' });
     log.info('no REDIS_URL: using in-process bus, job queue, cache, rate limiter and locks');
-    const bus = createMemoryBus({ logger });
+    const bus = createMemoryBus({ logger, failed, retry: { maxAttempts: config.bus.maxAttempts } });
     const jobs = createMemoryQueue({ retry, logger });
     const cache = createMemoryCache();
     return {
@@ -69,7 +69,7 @@ export async function createAdapters(config: Config, logger: Logger): Promise<Ad
     redis.disconnect();
     throw e;
   }
-  const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, claimIdleMs: config.bus.claimIdleMs });
+  const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
   const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
   return {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import {
   createLogger,
+  createFailedEvents,
   createOutbox,
   createOutboxRelay,
   createRedisBus,
@@ -71,7 +72,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     // The row is still unpublished: the relay's transaction died with it.
     const seen: DomainEvent[] = [];
     const delivered: DomainEvent[] = [];
-    const bus = countingBus(createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-1', logger, claimIdleMs: 300 }), delivered);
+    const bus = countingBus(createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-1', logger, failed: createFailedEvents(database.db), claimIdleMs: 300 }), delivered);
     subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
     await bus.start();
     const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus, logger, pollMs: 100 });
@@ -90,7 +91,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     const child = childUntilReached('consumer', childEnv());
     await child.ready;
     // Publish with an in-test relay; only the child's consumer is in the group at this point.
-    const pubBus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'publisher', logger });
+    const pubBus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'publisher', logger, failed: createFailedEvents(database.db) });
     const relay = createOutboxRelay({ db: database.db, schemas: ['probe'], bus: pubBus, logger, pollMs: 100 });
     await relay.start();
     const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: { crash: 'consumer' } }));
@@ -100,7 +101,7 @@ describe('outbox delivery survives SIGKILL of the relay or the consumer', { skip
     await relay.stop();
 
     const seen: DomainEvent[] = [];
-    const bus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-2', logger, claimIdleMs: 300 });
+    const bus = createRedisBus({ redis: connect(), connect, prefix, consumerName: 'survivor-2', logger, failed: createFailedEvents(database.db), claimIdleMs: 300 });
     subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
     await bus.start();
     try {

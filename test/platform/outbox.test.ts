@@ -5,6 +5,7 @@ import {
   createLogger,
   createMemoryBus,
   createOutbox,
+  createFailedEvents,
   createOutboxRelay,
   createOutboxSignal,
   createRedisBus,
@@ -12,6 +13,7 @@ import {
   type Database,
   type DomainEvent,
   type EventBus,
+  type FailedEvents,
   type OutboxRelay,
 } from '../../src/kernel/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -24,7 +26,7 @@ const signal = createOutboxSignal();
 const outbox = createOutbox('probe', signal);
 
 interface BusFactory {
-  make(): EventBus;
+  make(failed: FailedEvents): EventBus;
   cleanup(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
     it('delivers an event written in a committed transaction, once', async () => {
       f = factory();
       const seen: DomainEvent[] = [];
-      await start(f.make(), seen);
+      await start(f.make(createFailedEvents(database.db)), seen);
       const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.created', payload: { n: 1 } }));
       // The consumer records the event inside its transaction: wait for the commit, not the call.
       await waitFor(async () => (await effectCount(database, event!.id)) === 1, 10_000, 'delivery');
@@ -76,7 +78,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
     it('wakes the relay when the writing transaction commits: no poll needed', async () => {
       f = factory();
       const seen: DomainEvent[] = [];
-      const bus = f.make();
+      const bus = f.make(createFailedEvents(database.db));
       subscribeConsumers({ bus, transaction: database.transaction, schema: 'probe', group: 'probe-group', consumers: [effectConsumer(seen)], logger });
       await bus.start();
       // Its only poll is at start: an hour passes before the next, so a delivery comes from the wake-up.
@@ -98,7 +100,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
     it('never delivers an event written in a rolled-back transaction', async () => {
       f = factory();
       const seen: DomainEvent[] = [];
-      await start(f.make(), seen);
+      await start(f.make(createFailedEvents(database.db)), seen);
       let doomed: DomainEvent | undefined;
       await assert.rejects(
         database.transaction(async (trx) => {
@@ -120,7 +122,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       f = factory();
       const seen: DomainEvent[] = [];
       const delivered: DomainEvent[] = [];
-      const real = countingBus(f.make(), delivered);
+      const real = countingBus(f.make(createFailedEvents(database.db)), delivered);
       let failOnce = true;
       // The bus accepts the batch, then the relay "dies" before marking it published.
       const flaky: EventBus = {
@@ -147,7 +149,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
       f = factory();
       const seen: DomainEvent[] = [];
       let crashes = 1;
-      await start(f.make(), seen, async () => {
+      await start(f.make(createFailedEvents(database.db)), seen, async () => {
         if (crashes-- > 0) throw new Error('consumer crashed mid-way');
       });
       const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
@@ -160,8 +162,8 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
     it('keeps an event whose consumer fails for a while, and applies it once the consumer recovers', async () => {
       f = factory();
       const seen: DomainEvent[] = [];
-      let failures = 6; // more than the in-process bus's attempts per publish
-      await start(f.make(), seen, async () => {
+      let failures = 3; // fewer than the bus's attempts
+      await start(f.make(createFailedEvents(database.db)), seen, async () => {
         if (failures-- > 0) throw new Error('downstream unavailable');
       });
       const [event] = await database.transaction((trx) => outbox.add(trx, { type: 'probe.thing.updated', payload: {} }));
@@ -175,7 +177,8 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
   });
 }
 
-outboxContract('in-process', () => ({ make: () => createMemoryBus({ logger, maxAttempts: 2, retryDelayMs: 20 }), cleanup: async () => {} }));
+const fastRetry = { retry: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 }, retryPollMs: 20 };
+outboxContract('in-process', () => ({ make: (failed) => createMemoryBus({ logger, failed, ...fastRetry }), cleanup: async () => {} }));
 
 const redisSkip = skipWithoutRedis();
 outboxContract(
@@ -189,7 +192,7 @@ outboxContract(
       return r;
     };
     return {
-      make: () => createRedisBus({ redis: connect(), connect, prefix, consumerName: `c-${conns.length}`, logger, claimIdleMs: 300 }),
+      make: (failed) => createRedisBus({ redis: connect(), connect, prefix, consumerName: `c-${conns.length}`, logger, claimIdleMs: 300, failed, ...fastRetry }),
       async cleanup() {
         await dropPrefix(prefix);
         await Promise.all(conns.map((c) => c.quit().catch(() => c.disconnect())));

@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
-import { createDatabase, createLogger, migrateSchema, type Database, type DomainEvent, type Consumer, type EventBus } from '../../src/kernel/index.js';
+import { createDatabase, createLogger, migratePlatform, migrateSchema, type Database, type DomainEvent, type Consumer, type EventBus } from '../../src/kernel/index.js';
 
 /**
- * A throwaway module schema `probe` with an `effects` table: a consumer's effect is one row per
+ * The platform schema (failed events) and a throwaway module schema `probe` with an `effects` table: a consumer's effect is one row per
  * event id, so "applied once" is a row count the database can answer.
  */
 export async function setupProbe(url: string): Promise<Database> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
   const database = createDatabase({ url, poolMax: 10, logger });
+  await migratePlatform(database.db, logger);
   await migrateSchema({ db: database.db, schema: 'probe', dir: null, logger });
   await sql`create table if not exists probe.effects (event_id uuid not null, applied_at timestamptz default now())`.execute(database.db);
   return database;

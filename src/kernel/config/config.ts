@@ -35,7 +35,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   readinessTimeoutMs: number;
   outbox: { pollMs: number };
-  bus: { claimIdleMs: number; instanceId: string };
+  bus: { claimIdleMs: number; maxAttempts: number; instanceId: string };
   jobs: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   mail: { smtpUrl: string | undefined; from: string; devMailbox: boolean };
   auth: AuthConfig;
@@ -180,7 +180,7 @@ function toConfig(s: Settings): Config {
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     readinessTimeoutMs: s.READINESS_TIMEOUT_MS,
     outbox: { pollMs: s.OUTBOX_POLL_MS },
-    bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS, instanceId: s.EVENTLY_INSTANCE_ID ?? `${hostname()}-${process.pid}` },
+    bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS, maxAttempts: s.BUS_MAX_ATTEMPTS, instanceId: s.EVENTLY_INSTANCE_ID ?? `${hostname()}-${process.pid}` },
     jobs: { attempts: s.JOB_ATTEMPTS, baseDelayMs: s.JOB_BACKOFF_MS, maxDelayMs: s.JOB_BACKOFF_MAX_MS },
     mail: {
       smtpUrl: s.SMTP_URL,

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
@@ -10,10 +11,10 @@ import { platformMigrations } from './platform.sql.js';
  * Kysely's Migrator keeps the record in `<schema>.migrations` and takes a PostgreSQL advisory lock,
  * so replicas starting together apply each migration once.
  */
-export async function migrateSchema(options: { db: Db; schema: string; dir: string | null; logger: Logger }): Promise<string[]> {
+export async function migrateSchema(options: { db: Db; schema: string; dir: string | null; logger: Logger; outbox?: boolean }): Promise<string[]> {
   const migrator = new Migrator({
     db: options.db,
-    provider: new SqlFolderProvider(options.schema, options.dir),
+    provider: new SqlFolderProvider(options.schema, options.dir, options.outbox ?? true),
     migrationTableSchema: options.schema,
     migrationTableName: 'migrations',
     migrationLockTableName: 'migrations_lock',
@@ -36,12 +37,14 @@ class SqlFolderProvider implements MigrationProvider {
   constructor(
     private readonly schema: string,
     private readonly dir: string | null,
+    /** A module schema gets the platform's outbox and inbox; the platform's own schema does not. */
+    private readonly outbox: boolean,
   ) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    const migrations: Record<string, Migration> = Object.fromEntries(
-      platformMigrations(this.schema).map(([name, text]) => [name, sqlMigration(text)]),
-    );
+    const migrations: Record<string, Migration> = this.outbox
+      ? Object.fromEntries(platformMigrations(this.schema).map(([name, text]) => [name, sqlMigration(text)]))
+      : {};
     if (!this.dir) return migrations;
     const files = (await readdir(this.dir)).filter((f) => f.endsWith('.sql')).sort();
     for (const file of files) {
@@ -56,4 +59,11 @@ function sqlMigration(text: string): Migration {
   // The Migrator runs each migration inside its transaction; sql.raw sends the file as one
   // multi-statement query (simple protocol), which PostgreSQL accepts.
   return { up: async (db) => void (await sql.raw(text).execute(db)) };
+}
+
+/** The kernel's own tables (failed events, …), shared by the modules of a database. */
+export const PLATFORM_SCHEMA = 'platform';
+
+export function migratePlatform(db: Db, logger: Logger): Promise<string[]> {
+  return migrateSchema({ db, schema: PLATFORM_SCHEMA, dir: fileURLToPath(new URL('./migrations', import.meta.url)), logger, outbox: false });
 }

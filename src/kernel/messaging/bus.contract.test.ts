@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
-import { makeEvent, memoryHarness, recorder, redisHarness, sleep, waitFor, type BusHarness } from './bus.testkit.js';
+import { failedEventsForSuite, makeEvent, memoryHarness, recorder, redisHarness, sleep, waitFor, type BusHarness } from './bus.testkit.js';
+import type { FailedEvents } from './failed-events.js';
 import type { DomainEvent } from './types.js';
 
 const sortedIds = (events: DomainEvent[]): string[] => events.map((e) => e.id).sort();
 
+/** Deliveries per event before a dead letter, in both harnesses. */
+const MAX_ATTEMPTS = 3;
+
 /** The same cases run against every implementation: both must give these guarantees. */
-function contract(makeHarness: () => BusHarness): void {
+function contract(makeHarness: () => BusHarness, failed: () => FailedEvents): void {
   let h: BusHarness;
   beforeEach(() => {
     h = makeHarness();
@@ -97,6 +101,49 @@ function contract(makeHarness: () => BusHarness): void {
     assert.equal(warning.correlationId, 'req-flaky');
   });
 
+  it('dead-letters an event a group cannot handle, while that group and every other get every later event; a replay delivers it', async () => {
+    const bus = h.bus();
+    const healthy = recorder();
+    const handled: DomainEvent[] = [];
+    let fixed = false;
+    const poison = makeEvent('bookings.booking.created', { poison: true }, 'req-poison');
+    bus.subscribe({
+      group: 'poisoned',
+      topics: ['bookings.*'],
+      handler: async (e) => {
+        if ((e.payload as { poison?: boolean }).poison && !fixed) throw new Error('cannot render the mail');
+        handled.push(e);
+      },
+    });
+    bus.subscribe({ group: 'healthy', topics: ['bookings.*'], handler: healthy.handler });
+    await bus.start();
+    await bus.publish([poison]);
+    const later = Array.from({ length: 6 }, (_, i) => makeEvent('bookings.booking.confirmed', { i }));
+    for (const e of later) await bus.publish([e]);
+
+    // Neither the poisoned group's later events nor the other group wait for the poison.
+    await waitFor(() => handled.length >= later.length && healthy.seen.length >= later.length + 1, 'every later event in both groups');
+    assert.deepEqual(sortedIds(handled), sortedIds(later));
+    assert.deepEqual(sortedIds(healthy.seen), sortedIds([poison, ...later]));
+
+    await waitFor(async () => (await failed().list({ group: 'poisoned', status: 'dead' })).length === 1, 'the dead letter', 15_000);
+    const [dead] = await failed().list({ group: 'poisoned' });
+    assert.deepEqual(
+      { key: dead!.key, type: dead!.type, attempts: dead!.attempts, error: dead!.lastError, event: dead!.event },
+      { key: poison.id, type: poison.type, attempts: MAX_ATTEMPTS, error: 'cannot render the mail', event: poison },
+    );
+    assert.ok(h.logs.some((l) => l.level === 50 && l.eventId === poison.id && l.correlationId === 'req-poison'), 'the dead letter is logged with its correlation id');
+    assert.deepEqual(await failed().list({ group: 'healthy' }), []);
+
+    fixed = true;
+    assert.equal(await failed().replay('poisoned'), 1);
+    await waitFor(() => handled.some((e) => e.id === poison.id), 'the replayed event');
+    await waitFor(async () => (await failed().list({ group: 'poisoned' })).length === 0, 'the dead letter resolved');
+    await sleep(h.settleMs);
+    assert.equal(handled.filter((e) => e.id === poison.id).length, 1);
+    assert.equal(healthy.seen.filter((e) => e.id === poison.id).length, 1, 'the replay goes to the failed group only');
+  });
+
   it('does not deliver event types outside the topics', async () => {
     const bus = h.bus();
     const notifications = recorder();
@@ -133,7 +180,8 @@ function contract(makeHarness: () => BusHarness): void {
 }
 
 describe('memory bus contract', () => {
-  contract(memoryHarness);
+  const failed = failedEventsForSuite();
+  contract(() => memoryHarness(failed.store(), { maxAttempts: MAX_ATTEMPTS }), failed.store);
 });
 
 describe('redis bus contract', { skip: skipWithoutRedis() }, () => {
@@ -148,5 +196,6 @@ describe('redis bus contract', { skip: skipWithoutRedis() }, () => {
     await admin.quit();
   });
   // A prefix per case: groups start at the beginning of their streams and would see earlier cases' events.
-  contract(() => redisHarness(`${suitePrefix}${++caseNo}:`));
+  const failed = failedEventsForSuite();
+  contract(() => redisHarness(`${suitePrefix}${++caseNo}:`, failed.store(), { maxDeliveries: MAX_ATTEMPTS }), failed.store);
 });

@@ -1,38 +1,68 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createDatabase } from '../db/database.js';
+import type { Logger } from '../logger.js';
 import { createMemoryBus } from './bus.memory.js';
-import { captureLogger, deferred, makeEvent, recorder, sleep, waitFor } from './bus.testkit.js';
+import { captureLogger, deferred, failedEventsForSuite, FAST_RETRY, makeEvent, recorder, sleep, waitFor } from './bus.testkit.js';
+import { createFailedEvents } from './failed-events.js';
+import type { DomainEvent } from './types.js';
 
 describe('memory bus', () => {
-  it('after maxAttempts, records the failure, logs it and rejects publish so the event stays in the outbox', async () => {
+  const failed = failedEventsForSuite();
+  const bus = (logger: Logger, maxAttempts = 5) => createMemoryBus({ logger, failed: failed.store(), ...FAST_RETRY, retry: { ...FAST_RETRY.retry, maxAttempts } });
+
+  it('sets a failing delivery aside at once and retries it in the background until it succeeds', async () => {
     const { logger, lines } = captureLogger();
-    const bus = createMemoryBus({ logger, maxAttempts: 3, retryDelayMs: 5 });
+    const b = bus(logger);
     let calls = 0;
-    bus.subscribe({
+    const handled: DomainEvent[] = [];
+    b.subscribe({
       group: 'mailer',
       topics: ['auth.*'],
-      handler: async () => {
-        calls++;
-        throw new Error('smtp down');
+      handler: async (e) => {
+        if (++calls <= 2) throw new Error('smtp down');
+        handled.push(e);
       },
     });
-    await bus.start();
-    const poison = makeEvent('auth.otp.requested', {}, 'req-otp');
-    await assert.rejects(bus.publish([poison]), /group mailer could not handle auth\.otp\.requested .*: smtp down/);
-
+    await b.start();
+    const event = makeEvent('auth.otp.requested', {}, 'req-otp');
+    await b.publish([event]); // resolves although the handler failed: the event waits in the store
+    assert.deepEqual(handled, []);
+    const [waiting] = await failed.store().list({ group: 'mailer' });
+    assert.deepEqual({ status: waiting?.status, key: waiting?.key, error: waiting?.lastError }, { status: 'retrying', key: event.id, error: 'smtp down' });
+    await waitFor(() => handled.length === 1, 'the retried delivery');
+    await waitFor(async () => (await failed.store().list({ group: 'mailer' })).length === 0, 'the failure forgotten');
     assert.equal(calls, 3);
-    const [dead, ...more] = bus.deadLetters();
-    assert.equal(more.length, 0);
-    assert.deepEqual({ group: dead?.group, id: dead?.event.id, error: dead?.error, attempts: dead?.attempts },
-      { group: 'mailer', id: poison.id, error: 'smtp down', attempts: 3 });
-    const logged = lines.find((l) => l.level === 50 && l.eventId === poison.id);
-    assert.equal(logged?.correlationId, 'req-otp');
-    await bus.stop();
+    assert.equal(lines.find((l) => l.level === 40 && l.eventId === event.id)?.correlationId, 'req-otp');
+    await b.stop();
+  });
+
+  it('with a single attempt, dead-letters at once', async () => {
+    const { logger } = captureLogger();
+    const b = bus(logger, 1);
+    b.subscribe({ group: 'once', topics: ['auth.*'], handler: async () => { throw new Error('bad payload'); } });
+    await b.start();
+    const event = makeEvent('auth.user.registered');
+    await b.publish([event]);
+    const [dead] = await failed.store().list({ group: 'once' });
+    assert.deepEqual({ status: dead?.status, attempts: dead?.attempts }, { status: 'dead', attempts: 1 });
+    await b.stop();
+  });
+
+  it('rejects publish when the store cannot take a failure, so the event stays in the outbox', async () => {
+    const { logger } = captureLogger();
+    const closed = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, logger, acquireTimeoutMs: 500 });
+    const b = createMemoryBus({ logger, failed: createFailedEvents(closed.db), ...FAST_RETRY });
+    b.subscribe({ group: 'g', topics: ['auth.*'], handler: async () => { throw new Error('down'); } });
+    await b.start();
+    await assert.rejects(b.publish([makeEvent('auth.user.registered')]), /ECONNREFUSED|connect/);
+    await b.stop();
+    await closed.close();
   });
 
   it('lets a fast group go ahead of a slow one, and resolves publish only when both are done', async () => {
     const { logger } = captureLogger();
-    const bus = createMemoryBus({ logger });
+    const bus = createMemoryBus({ logger, failed: failed.store() });
     const gate = deferred();
     const slow: string[] = [];
     const fast = recorder();
@@ -59,7 +89,7 @@ describe('memory bus', () => {
 
   it('rejects publish before start and after stop, so the relay keeps the events', async () => {
     const { logger } = captureLogger();
-    const bus = createMemoryBus({ logger });
+    const bus = createMemoryBus({ logger, failed: failed.store() });
     bus.subscribe({ group: 'g', topics: ['auth.*'], handler: recorder().handler });
     await assert.rejects(bus.publish([makeEvent('auth.user.registered')]), /not started/);
     await bus.start();
@@ -67,30 +97,26 @@ describe('memory bus', () => {
     await assert.rejects(bus.publish([makeEvent('auth.user.registered')]), /stopped/);
   });
 
-  it('abandons pending retries on stop and rejects their publish', { timeout: 5_000 }, async () => {
+  it('on stop, finishes the handler in flight and abandons the queued events, rejecting their publish', { timeout: 5_000 }, async () => {
     const { logger } = captureLogger();
-    const bus = createMemoryBus({ logger, maxAttempts: 5, retryDelayMs: 60_000 });
-    let calls = 0;
-    bus.subscribe({
-      group: 'g',
-      topics: ['auth.*'],
-      handler: async () => {
-        calls++;
-        throw new Error('down');
-      },
-    });
+    const bus = createMemoryBus({ logger, failed: failed.store() });
+    const gate = deferred();
+    const seen: string[] = [];
+    bus.subscribe({ group: 'g', topics: ['auth.*'], handler: async (e) => { await gate.promise; seen.push(e.id); } });
     await bus.start();
-    const published = bus.publish([makeEvent('auth.user.registered')]);
-    await waitFor(() => calls === 1, 'the first attempt');
-    await bus.stop();
+    const [first, second] = [makeEvent('auth.user.registered'), makeEvent('auth.user.verified')];
+    const published = bus.publish([first!, second!]);
+    await sleep(20);
+    const stopped = bus.stop();
+    gate.resolve();
+    await stopped;
     await assert.rejects(published, /stopped before every group handled/);
-    assert.equal(calls, 1);
-    assert.equal(bus.deadLetters().length, 0, 'not dead-lettered: it stays in the outbox');
+    assert.deepEqual(seen, [first!.id], 'the queued event is not delivered: it stays in the outbox');
   });
 
   it('gives each group its own copy of the event', async () => {
     const { logger } = captureLogger();
-    const bus = createMemoryBus({ logger });
+    const bus = createMemoryBus({ logger, failed: failed.store() });
     const b = recorder();
     bus.subscribe({ group: 'a', topics: ['events.*'], handler: async (e) => void ((e.payload as { title: string }).title = 'mutated') });
     bus.subscribe({ group: 'b', topics: ['events.*'], handler: b.handler });

@@ -1,27 +1,22 @@
 import type { Logger } from '../logger.js';
-import { checkSubscription, errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';
+import { startRetryLoop, retryDelay, DEFAULT_RETRY, type RetryLoop, type RetryPolicy } from './bus.retries.js';
+import { checkSubscription, errorMessage, eventLogFields, runHandler } from './bus.shared.js';
+import type { FailedEvents } from './failed-events.js';
 import { topicMatches, type DomainEvent, type EventBus, type EventHandler, type Subscription } from './types.js';
 
 export interface MemoryBusOptions {
   logger: Logger;
-  /** Attempts per event and group, the first included. */
-  maxAttempts?: number;
-  /** Delay before the second attempt; doubles for each further one. */
-  retryDelayMs?: number;
-}
-
-export interface MemoryDeadLetter {
-  group: string;
-  event: DomainEvent;
-  error: string;
-  attempts: number;
-  failedAt: string;
+  /** Where deliveries that failed wait for their retries, and stay once their attempts are spent. */
+  failed: FailedEvents;
+  retry?: Partial<RetryPolicy>;
+  /** How often due retries are looked for (default 1 s). */
+  retryPollMs?: number;
 }
 
 export interface MemoryEventBus extends EventBus {
   readonly kind: 'memory';
-  /** Deliveries that failed maxAttempts times in one publish (which then rejected), oldest first. */
-  deadLetters(): readonly MemoryDeadLetter[];
+  /** Events handed to groups and not handled (or set aside) yet. */
+  pending(): number;
 }
 
 interface Group {
@@ -33,12 +28,6 @@ interface Group {
   tail: Promise<void>;
 }
 
-class DeliveryFailedError extends Error {
-  constructor(group: string, event: DomainEvent, cause: unknown) {
-    super(`group ${group} could not handle ${event.type} ${event.id}: ${errorMessage(cause)}`, { cause });
-  }
-}
-
 class BusStoppedError extends Error {
   constructor() {
     super('memory bus stopped before every group handled the events; they stay unpublished and are sent again');
@@ -46,52 +35,55 @@ class BusStoppedError extends Error {
 }
 
 /**
- * In-process bus for the all-in-one mode. `publish` resolves only when every matching group has
- * handled every event, and rejects when a group fails one maxAttempts times, so the relay marks
- * outbox rows published only after local delivery: a crash or a failing handler leaves them
- * unpublished and the relay sends them again.
+ * In-process bus for the all-in-one mode. `publish` resolves once every matching group has handled
+ * every event or set it aside: a delivery that fails is written to the failed-events store and
+ * retried from there in the background (then kept as a dead letter), like the Redis bus leaves it
+ * pending, so one group's failing event never holds up that group's later events or another group.
+ * The relay marks outbox rows published only after this, so a crash or a store that cannot take a
+ * failure leaves them unpublished and the relay sends them again (consumers deduplicate).
  * Events travel as JSON copies, as on Redis, so a handler cannot see another group's mutations or
  * values that would not survive serialisation (Dates, undefined).
  */
 export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
-  const { logger } = options;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-  const retryDelayMs = options.retryDelayMs ?? 100;
+  const { logger, failed } = options;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const subscriptions: Subscription[] = [];
   const groups = new Map<string, Group>();
-  const dead: MemoryDeadLetter[] = [];
   const inFlight = new Set<Promise<unknown>>();
-  const stopping = new AbortController();
+  let queued = 0;
+  let retries: RetryLoop | undefined;
   let state: 'idle' | 'running' | 'stopped' = 'idle';
 
   async function deliver(name: string, group: Group, event: DomainEvent): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (stopping.signal.aborted) throw new BusStoppedError();
-      const handler = group.handlers[group.turn++ % group.handlers.length]!;
-      try {
-        await runHandler(handler, JSON.parse(JSON.stringify(event)) as DomainEvent);
-        return;
-      } catch (err) {
-        const fields = { ...eventLogFields(name, event), attempt, err };
-        if (attempt >= maxAttempts) {
-          dead.push({ group: name, event, error: errorMessage(err), attempts: attempt, failedAt: new Date().toISOString() });
-          logger.error(fields, 'event handler failed on its last attempt; the event stays in the outbox and is sent again');
-          // Rejecting publish keeps the outbox row unpublished: nothing is lost in a process with no
-          // durable dead-letter store. The relay backs off and retries; the inbox drops the copies
-          // that other groups already applied.
-          throw new DeliveryFailedError(name, event, err);
-        }
-        logger.warn(fields, 'event handler failed; retrying');
-        await pause(retryDelayMs * 2 ** (attempt - 1), stopping.signal);
+    if (state !== 'running') throw new BusStoppedError();
+    const handler = group.handlers[group.turn++ % group.handlers.length]!;
+    try {
+      await runHandler(handler, JSON.parse(JSON.stringify(event)) as DomainEvent);
+    } catch (err) {
+      const fields = { ...eventLogFields(name, event), attempt: 1, err };
+      // If the store cannot take it, this throws: publish rejects and the event stays in the outbox.
+      if (policy.maxAttempts <= 1) {
+        await failed.bury(name, { key: event.id, event }, errorMessage(err), 1);
+        logger.error(fields, 'event dead-lettered (evently events dead / replay)');
+      } else {
+        await failed.retryLater(name, event, errorMessage(err), retryDelay(policy, 1));
+        logger.warn(fields, 'event handler failed; set aside to retry later');
       }
     }
   }
 
   function enqueue(name: string, group: Group, events: DomainEvent[]): Promise<void> {
+    queued += events.length;
     const run = group.tail.then(async () => {
-      for (const event of events) await deliver(name, group, event);
+      for (const event of events) {
+        try {
+          await deliver(name, group, event);
+        } finally {
+          queued--;
+        }
+      }
     });
-    // A failed run (the bus stopped) must not poison the deliveries queued behind it.
+    // A failed run (the bus stopped, the store down) must not poison the deliveries queued behind it.
     group.tail = run.catch(() => undefined);
     return run;
   }
@@ -126,18 +118,21 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
     },
 
     async start() {
-      if (state === 'idle') state = 'running';
+      if (state !== 'idle') return;
+      state = 'running';
+      const handlers = new Map([...groups].map(([name, g]) => [name, g.handlers[0]!]));
+      if (handlers.size) retries = startRetryLoop({ failed, handlers, policy, pollMs: options.retryPollMs ?? 1_000, logger });
     },
 
     async stop() {
       if (state === 'stopped') return;
       state = 'stopped';
-      // Handlers already running finish; pending retries and queued events are abandoned, which
-      // rejects their publish so the relay keeps them for the next run.
-      stopping.abort();
+      // Handlers already running finish; queued events are abandoned, which rejects their publish
+      // so the relay keeps them for the next run. Retries wait in the store.
       await Promise.allSettled([...inFlight]);
+      await retries?.stop();
     },
 
-    deadLetters: () => [...dead],
+    pending: () => queued,
   };
 }

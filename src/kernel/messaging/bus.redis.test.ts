@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
-import { busDeadKey, busStreamKey } from './bus.redis.js';
-import { deferred, makeEvent, recorder, redisHarness, sleep, waitFor, type RedisDefaults, type RedisHarness } from './bus.testkit.js';
+import { busStreamKey } from './bus.redis.js';
+import { deferred, failedEventsForSuite, makeEvent, recorder, redisHarness, sleep, waitFor, type RedisDefaults, type RedisHarness } from './bus.testkit.js';
 import type { DomainEvent } from './types.js';
 
 describe('redis bus', { skip: skipWithoutRedis() }, () => {
@@ -12,10 +12,11 @@ describe('redis bus', { skip: skipWithoutRedis() }, () => {
   let caseNo = 0;
   let h: RedisHarness | undefined;
   const release: (() => void)[] = [];
+  const failed = failedEventsForSuite();
 
   /** A fresh prefix per case: groups read their streams from the start. */
   function harness(defaults: RedisDefaults = {}): RedisHarness {
-    h = redisHarness(`${suitePrefix}${++caseNo}:`, defaults);
+    h = redisHarness(`${suitePrefix}${++caseNo}:`, failed.store(), defaults);
     return h;
   }
 
@@ -118,7 +119,7 @@ describe('redis bus', { skip: skipWithoutRedis() }, () => {
     assert.equal(restarted.seen[0]!.id, event.id);
   });
 
-  it('moves a poison event to the dead stream after maxDeliveries and acknowledges it', async () => {
+  it('dead-letters a poison event after maxDeliveries into the failed-events store and acknowledges it', async () => {
     const h = harness({ claimIdleMs: 100, maxDeliveries: 3 });
     const calls: string[] = [];
     const bus = h.bus('c1');
@@ -134,20 +135,28 @@ describe('redis bus', { skip: skipWithoutRedis() }, () => {
     const poison = makeEvent('events.event.created', { broken: true }, 'req-poison');
     await bus.publish([poison]);
 
-    const deadKey = busDeadKey(h.prefix, 'analytics');
-    await waitFor(async () => (await admin.xlen(deadKey)) === 1, 'the dead letter');
+    await waitFor(async () => (await failed.store().list({ group: 'analytics', status: 'dead' })).some((d) => d.key === poison.id), 'the dead letter');
     await sleep(h.settleMs);
     assert.equal(calls.length, 3, 'the handler ran maxDeliveries times');
-    assert.equal(await admin.xlen(deadKey), 1);
-    const [[, flat]] = (await admin.xrange(deadKey, '-', '+')) as [[string, string[]]];
-    const fields = Object.fromEntries(flat.map((v, i) => [v, flat[i + 1]]).filter((_, i) => i % 2 === 0));
-    assert.equal(fields.error, 'cannot parse payload');
-    assert.equal(fields.deliveries, '3');
-    assert.equal(fields.group, 'analytics');
-    assert.deepEqual(JSON.parse(fields.event!), poison);
+    const dead = (await failed.store().list({ group: 'analytics' })).filter((d) => d.key === poison.id);
+    assert.equal(dead.length, 1);
+    assert.deepEqual({ error: dead[0]!.lastError, attempts: dead[0]!.attempts, event: dead[0]!.event }, { error: 'cannot parse payload', attempts: 3, event: poison });
     assert.equal(await pendingCount(busStreamKey(h.prefix, 'events'), 'analytics'), 0);
     const logged = h.logs.find((l) => l.level === 50 && l.eventId === poison.id);
     assert.equal(logged?.correlationId, 'req-poison');
+  });
+
+  it('dead-letters an entry that holds no event, keeping its raw text', async () => {
+    const h = harness();
+    const bus = h.bus('c1');
+    bus.subscribe({ group: 'raw-reader', topics: ['events.*'], handler: recorder().handler });
+    await bus.start();
+    const stream = busStreamKey(h.prefix, 'events');
+    const entryId = await admin.xadd(stream, '*', 'type', 'events.event.created', 'event', '{not json');
+    await waitFor(async () => (await failed.store().list({ group: 'raw-reader' })).length === 1, 'the dead letter');
+    const [dead] = await failed.store().list({ group: 'raw-reader' });
+    assert.deepEqual({ key: dead!.key, raw: dead!.raw, event: dead!.event, status: dead!.status }, { key: `${stream}/${entryId}`, raw: '{not json', event: null, status: 'dead' });
+    assert.equal(await pendingCount(stream, 'raw-reader'), 0);
   });
 
   it('acknowledges the entries its topics do not want instead of leaving them pending', async () => {

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { startGroupWorker, type GroupWorker } from './bus.redis.worker.js';
+import { DEFAULT_RETRY, startRetryLoop, type RetryLoop, type RetryPolicy } from './bus.retries.js';
 import { checkSubscription, modulesOfTopics } from './bus.shared.js';
+import type { FailedEvents } from './failed-events.js';
 import { moduleOfType, type EventBus, type Subscription } from './types.js';
 
 export interface RedisBusOptions {
@@ -18,10 +20,16 @@ export interface RedisBusOptions {
    */
   consumerName: string;
   logger: Logger;
+  /** Where entries go once their deliveries are spent, and where replayed dead letters come from. */
+  failed: FailedEvents;
   /** Entries pending longer than this are claimed by another consumer (or retried by this one). */
   claimIdleMs?: number;
-  /** Deliveries before an entry moves to the group's dead stream. */
+  /** Deliveries before an entry is dead-lettered (maxAttempts of the retry policy; default 10). */
   maxDeliveries?: number;
+  /** Retries of replayed dead letters (its maxAttempts defaults to maxDeliveries). */
+  retry?: Partial<RetryPolicy>;
+  /** How often replayed dead letters are looked for (default 1 s). */
+  retryPollMs?: number;
   blockMs?: number;
   batchSize?: number;
   /** Approximate length each stream is trimmed to; a group that falls further behind loses entries. */
@@ -32,26 +40,25 @@ export function busStreamKey(prefix: string, module: string): string {
   return `${prefix}bus:${module}`;
 }
 
-export function busDeadKey(prefix: string, group: string): string {
-  return `${prefix}bus:dead:${group}`;
-}
-
 /**
  * Event bus on Redis Streams: one stream per producing module, one consumer group per consuming
  * module (replicas share the group's entries), at-least-once delivery: an entry is acknowledged only
- * after its handler resolved, and an unacknowledged one is redelivered to the group.
+ * after its handler resolved, and an unacknowledged one is redelivered to the group while the group
+ * reads on. After maxDeliveries it goes to the failed-events store (PostgreSQL) as a dead letter,
+ * from where a replay hands it back to the group's handler.
  */
 export function createRedisBus(options: RedisBusOptions): EventBus {
   const { redis, prefix, consumerName, logger } = options;
   const settings = {
     claimIdleMs: options.claimIdleMs ?? 30_000,
-    maxDeliveries: Math.max(1, options.maxDeliveries ?? 10),
+    maxDeliveries: Math.max(1, options.maxDeliveries ?? DEFAULT_RETRY.maxAttempts),
     blockMs: options.blockMs ?? 2_000,
     batchSize: Math.max(1, options.batchSize ?? 50),
     maxLen: options.maxLen ?? 1_000_000,
   };
   const subscriptions: Subscription[] = [];
   const workers: GroupWorker[] = [];
+  let retries: RetryLoop | undefined;
   let state: 'idle' | 'running' | 'stopped' = 'idle';
 
   function openConnection(group: string): Redis {
@@ -73,7 +80,7 @@ export function createRedisBus(options: RedisBusOptions): EventBus {
         streams: modulesOfTopics(sub.topics).map((m) => busStreamKey(prefix, m)),
         topics: sub.topics,
         handler: sub.handler,
-        deadKey: busDeadKey(prefix, sub.group),
+        failed: options.failed,
         logger,
       });
       // stop() may have run while the groups were being created.
@@ -120,12 +127,15 @@ export function createRedisBus(options: RedisBusOptions): EventBus {
       });
       const failed = (await Promise.allSettled(starts)).find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      const handlers = new Map(subscriptions.map((s) => [s.group, s.handler]));
+      const policy = { ...DEFAULT_RETRY, maxAttempts: settings.maxDeliveries, ...options.retry };
+      if (handlers.size) retries = startRetryLoop({ failed: options.failed, handlers, policy, pollMs: options.retryPollMs ?? 1_000, logger });
     },
 
     async stop() {
       if (state === 'stopped') return;
       state = 'stopped';
-      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      await Promise.all([...workers.splice(0).map((w) => w.stop()), retries?.stop()]);
     },
   };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';
+import type { FailedEvents } from './failed-events.js';
 import { topicMatches, type DomainEvent, type EventHandler } from './types.js';
 
 /** How long stop() lets the read loop end once no handler runs. */
@@ -15,7 +16,7 @@ export interface GroupWorkerConfig {
   streams: string[];
   topics: readonly string[];
   handler: EventHandler;
-  deadKey: string;
+  failed: FailedEvents;
   logger: Logger;
   claimIdleMs: number;
   maxDeliveries: number;
@@ -92,11 +93,10 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
   }
 
   async function deadLetter(key: string, id: string, fields: string[] | null, deliveries: number, error: string, event?: DomainEvent): Promise<void> {
-    // XADD before XACK: a crash in between duplicates the dead letter rather than losing the event.
-    await conn.xadd(cfg.deadKey, 'MAXLEN', '~', cfg.maxLen, '*', 'stream', key, 'entryId', id, 'group', group,
-      'consumer', consumer, 'deliveries', deliveries, 'error', error, 'failedAt', new Date().toISOString(), 'event', field(fields, 'event') ?? '');
+    // Stored before the XACK: if the store cannot take it, the entry stays pending and comes back.
+    await cfg.failed.bury(group, { key: event?.id ?? `${key}/${id}`, event, raw: event ? undefined : (field(fields, 'event') ?? '') }, error, deliveries);
     await conn.xack(key, group, id);
-    logger.error({ ...(event ? eventLogFields(group, event) : { group }), stream: key, entryId: id, deliveries, error }, 'event dead-lettered');
+    logger.error({ ...(event ? eventLogFields(group, event) : { group }), stream: key, entryId: id, deliveries, error }, 'event dead-lettered (evently events dead / replay)');
   }
 
   /** Handles one entry; returns true when it should be acknowledged with the batch (not for this group). */

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { before, after } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/db.js';
 import { newRedis } from '../../../test/support/redis.js';
+import { createDatabase, type Database } from '../db/database.js';
+import { migratePlatform } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
 import { createMemoryBus, type MemoryEventBus } from './bus.memory.js';
 import { createRedisBus, type RedisBusOptions } from './bus.redis.js';
+import { createFailedEvents, type FailedEvents } from './failed-events.js';
 import type { DomainEvent, EventBus, EventHandler } from './types.js';
 
 /** Test helpers shared by the bus suites (not a test file itself). */
@@ -74,19 +79,44 @@ export interface BusHarness {
   close(): Promise<void>;
 }
 
-export function memoryHarness(): BusHarness {
+/** Fast retries for the suites: 20 ms, doubling, looked for every 20 ms. */
+export const FAST_RETRY = { retry: { baseDelayMs: 20, maxDelayMs: 200 }, retryPollMs: 20 } as const;
+
+/**
+ * The real failed-events store for a suite: its own database with the platform schema, created
+ * before the suite and dropped after it. `clear()` empties it between cases.
+ */
+export function failedEventsForSuite(): { store(): FailedEvents; database(): Database } {
+  let tdb: TestDatabase;
+  let database: Database;
+  let store: FailedEvents;
+  const { logger } = captureLogger();
+  before(async () => {
+    tdb = await createTestDatabase();
+    database = createDatabase({ url: tdb.url, poolMax: 8, logger });
+    await migratePlatform(database.db, logger);
+    store = createFailedEvents(database.db);
+  });
+  after(async () => {
+    await database?.close();
+    await tdb?.drop();
+  });
+  return { store: () => store, database: () => database };
+}
+
+export function memoryHarness(failed: FailedEvents, tuning: { maxAttempts?: number } = {}): BusHarness {
   const { logger, lines } = captureLogger();
   let bus: MemoryEventBus | undefined;
   return {
     name: 'memory',
     logs: lines,
     settleMs: 50,
-    bus: () => (bus ??= createMemoryBus({ logger, retryDelayMs: 20 })),
+    bus: () => (bus ??= createMemoryBus({ logger, failed, ...FAST_RETRY, retry: { ...FAST_RETRY.retry, ...tuning } })),
     close: async () => bus?.stop(),
   };
 }
 
-export type RedisDefaults = Partial<Omit<RedisBusOptions, 'redis' | 'connect' | 'prefix' | 'consumerName' | 'logger'>>;
+export type RedisDefaults = Partial<Omit<RedisBusOptions, 'redis' | 'connect' | 'prefix' | 'consumerName' | 'logger' | 'failed'>>;
 
 export interface RedisHarness extends BusHarness {
   readonly prefix: string;
@@ -99,12 +129,12 @@ export interface RedisHarness extends BusHarness {
 }
 
 /** Small timings so redelivery tests take a fraction of a second. */
-export function redisHarness(prefix: string, defaults: RedisDefaults = {}): RedisHarness {
+export function redisHarness(prefix: string, failed: FailedEvents, defaults: RedisDefaults = {}): RedisHarness {
   const { logger, lines } = captureLogger();
   const publisher = newRedis();
   const buses: EventBus[] = [];
   const conns = new Map<string, Redis[]>();
-  const settings: RedisDefaults = { claimIdleMs: 200, blockMs: 100, ...defaults };
+  const settings: RedisDefaults = { claimIdleMs: 200, blockMs: 100, ...FAST_RETRY, ...defaults };
 
   function redisBus(replica: string, overrides: RedisDefaults = {}): EventBus {
     const bus = createRedisBus({
@@ -119,6 +149,7 @@ export function redisHarness(prefix: string, defaults: RedisDefaults = {}): Redi
       prefix,
       consumerName: replica,
       logger,
+      failed,
     });
     buses.push(bus);
     return bus;

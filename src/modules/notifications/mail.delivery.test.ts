@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { createAdapters, createSealer, newId, newSealingKey, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
+import { createAdapters, createFailedEvents, createSealer, newId, newSealingKey, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import { waitFor } from '../../../test/support/outbox-probe.js';
 import { dropPrefix, redisUrl, uniquePrefix } from '../../../test/support/redis.js';
@@ -210,7 +210,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
       jobs: { ...t.config.jobs, attempts: RETRY.attempts, baseDelayMs: RETRY.baseDelayMs, maxDelayMs: RETRY.maxDelayMs },
       redis: { ...t.config.redis, url: kind === 'bullmq' ? redisUrl() : undefined, prefix },
     };
-    const adapters = await createAdapters(config, t.evently.logger);
+    const adapters = await createAdapters(config, t.evently.logger, createFailedEvents(t.evently.database.db));
     return {
       jobs: adapters.jobs,
       async cleanup() {
