@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
 import {
   assertCanRunModules,
   withTimeout,
@@ -13,6 +14,12 @@ import {
   createOutboxRelay,
   createOutboxSignal,
   createServer,
+  loadConfig,
+  settingsTable,
+  deleteExpiredMessages,
+  errorCodeTable,
+  periodicMetrics,
+  startPeriodic,
   migratePlatform,
   migrateSchema,
   startEmbeddedPostgres,
@@ -22,15 +29,29 @@ import {
   type App,
   type Config,
   type Database,
+  type LoadOptions,
   type Logger,
   type ModuleContext,
   type ModuleDefinition,
+  type ModuleParts,
+  type Periodic,
+  type PeriodicTask,
   type OutboxRelay,
   type OutboxSignal,
 } from './kernel/index.js';
-import { ALL_MODULES } from './modules/index.js';
+import { ALL_MODULES, MODULE_SETTINGS } from './modules/index.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The configuration of the platform and of every module (validated together, as one table). */
+export function loadEventlyConfig(options: Omit<LoadOptions, 'modules'> = {}): Config {
+  return loadConfig({ ...options, modules: MODULE_SETTINGS });
+}
+
+/** The README's settings table: the platform's settings, then each module's. */
+export function eventlySettingsTable(): string {
+  return settingsTable(Object.values(MODULE_SETTINGS).flatMap((s) => (s ? [s.table] : [])));
+}
 
 export interface Evently {
   config: Config;
@@ -41,6 +62,8 @@ export interface Evently {
   relay: OutboxRelay;
   /** Wakes this process's relay after a commit wrote outbox rows (tests write events through it). */
   outboxSignal: OutboxSignal;
+  /** The periodic tasks of this process (empty without the scheduler role). */
+  periodic: Periodic;
   modules: ModuleDefinition[];
   /** Listening address, once `listen` resolved. */
   url: string | undefined;
@@ -60,6 +83,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   assertCanRunModules(config);
   const logger = options.logger ?? createLogger({ level: config.log.level, service: serviceName(config) });
   const modules = config.modules.map((m) => options.modules?.[m] ?? ALL_MODULES[m]);
+  errorCodeTable(modules.map((m) => m.errors ?? {})); // a code declared twice stops the start
   const cleanups: { step: string; run: () => Promise<void> }[] = [];
   const onStop = (step: string, run: () => Promise<void>) => cleanups.push({ step, run });
   // Each step gets a share of the shutdown budget: one that hangs (a client stuck reconnecting)
@@ -89,6 +113,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const adapters = await createAdapters(config, logger, createFailedEvents(database.db));
     onStop('adapters', () => adapters.close());
 
+    const registry = new Registry();
     const server = await createServer({
       logger,
       bodyLimit: config.http.bodyLimit,
@@ -105,10 +130,16 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     // Only auth (seals) and notifications (opens) hold the key; other processes never need it.
     const sealer = config.modules.some((n) => n === 'auth' || n === 'notifications') ? await loadSealer(config, logger) : NO_SEALER;
     const outboxSignal = createOutboxSignal();
-    const contexts = modules.map((m): [ModuleDefinition, ModuleContext] => [
-      m,
-      {
-        config,
+    const platform = { env: config.env, modules: config.modules, roles: config.roles, allInOne: config.allInOne, tokens: config.tokens };
+    const has = (role: string) => config.roles.includes(role as never);
+
+    // Every module is created before any role starts (keys, bootstrap data), in start order.
+    const created: [ModuleDefinition, ModuleParts, Logger][] = [];
+    for (const m of modules) {
+      const ctx: ModuleContext = {
+        name: m.name,
+        config: config.slices[m.name],
+        platform,
         logger: logger.child({ module: m.name }),
         db: database.db,
         transaction: database.transaction,
@@ -116,40 +147,34 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         jobs: adapters.jobs,
         cache: adapters.cache,
         rateLimiter: adapters.rateLimiter,
-        locks: adapters.locks,
         access,
         sealer,
-      },
-    ]);
+      };
+      created.push([m, await m.create(ctx), ctx.logger]);
+    }
 
-    const has = (role: string) => config.roles.includes(role as never);
-    for (const [m, ctx] of contexts) await m.init?.(ctx);
     if (has('worker')) subscribeRevocations(adapters.bus, access, logger);
-    for (const [m, ctx] of contexts) {
-      if (has('http') && m.http) {
-        const register = m.http;
-        await server.register(async (scope) => register(scope as App, ctx));
+    for (const [m, parts, log] of created) {
+      if (has('http') && parts.routes) {
+        const routes = parts.routes;
+        await server.register(async (scope) => routes(scope as App));
       }
-      if (has('worker') && m.worker) {
-        const consumers = await m.worker(ctx);
-        subscribeConsumers({ bus: adapters.bus, transaction: database.transaction, schema: m.schema, group: m.name, consumers, logger: ctx.logger });
+      if (has('worker')) {
+        for (const job of parts.jobs ?? []) adapters.jobs.process(job.name, job.handler, { concurrency: job.concurrency });
+        if (parts.consumers?.length) {
+          subscribeConsumers({ bus: adapters.bus, transaction: database.transaction, schema: m.schema, group: m.name, consumers: parts.consumers, logger: log });
+        }
       }
     }
     await server.ready();
 
     // Every process relays its own modules' outboxes, whatever its roles: an event must not wait
     // for some other process to come along. Replicas share the rows (SKIP LOCKED).
-    const relay = createOutboxRelay({
-      db: database.db,
-      schemas: modules.map((m) => m.schema),
-      signal: outboxSignal,
-      bus: adapters.bus,
-      logger,
-      pollMs: config.outbox.pollMs,
-    });
+    const schemas = modules.map((m) => m.schema);
+    const relay = createOutboxRelay({ db: database.db, schemas, bus: adapters.bus, logger, pollMs: config.outbox.pollMs, signal: outboxSignal });
 
     // Each part is added to the cleanups as soon as it runs, so a start that fails half-way stops
-    // what it started. Cleanups run in reverse: schedulers, relay, bus, jobs, then the pools.
+    // what it started. Cleanups run in reverse: periodic tasks, relay, bus, jobs, then the pools.
     if (has('worker')) {
       await adapters.jobs.start();
       onStop('job queue', () => adapters.jobs.stop());
@@ -158,13 +183,12 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     }
     await relay.start();
     onStop('outbox relay', () => relay.stop());
-    if (has('scheduler')) {
-      for (const [m, ctx] of contexts) {
-        if (!m.scheduler) continue;
-        const s = await m.scheduler(ctx);
-        onStop(`${m.name} scheduler`, () => s.stop());
-      }
-    }
+    const periodic = startPeriodic(has('scheduler') ? [...platformTasks(database, schemas), ...created.flatMap(([, parts]) => parts.tasks ?? [])] : [], {
+      db: database.db,
+      logger,
+      metrics: periodicMetrics(registry),
+    });
+    onStop('periodic tasks', () => periodic.stop());
 
     let stopping: Promise<void> | undefined;
     const evently: Evently = {
@@ -175,6 +199,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       adapters,
       relay,
       outboxSignal,
+      periodic,
       modules,
       url: undefined,
       async listen() {
@@ -198,6 +223,11 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     await closeAll();
     throw e;
   }
+}
+
+/** The platform's own periodic work: published events and applied-event records are kept a while. */
+function platformTasks(database: Database, schemas: readonly string[]): PeriodicTask[] {
+  return [{ name: 'outbox-retention', everyMs: 3_600_000, singleton: true, runAtStart: true, run: () => deleteExpiredMessages(database.db, schemas) }];
 }
 
 /**

@@ -7,7 +7,6 @@ import { createMemoryBus, createRedisBus, type EventBus, type FailedEvents } fro
 import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.js';
 import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
-import { createMemoryLocks, createRedisLocks, type LockManager } from './lock/index.js';
 import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './auth/index.js';
 
 export interface Adapters {
@@ -16,7 +15,6 @@ export interface Adapters {
   jobs: JobQueue;
   cache: Cache;
   rateLimiter: RateLimiter;
-  locks: LockManager;
   revocations: RevocationStore;
   checks: DependencyCheck[];
   close(): Promise<void>;
@@ -30,7 +28,7 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
   const retry = { attempts: config.jobs.attempts, baseDelayMs: config.jobs.baseDelayMs, maxDelayMs: config.jobs.maxDelayMs };
   if (!config.redis.url) {
     const log = logger.child({ component: 'adapters' });
-    log.info('no REDIS_URL: using in-process bus, job queue, cache, rate limiter and locks');
+    log.info('no REDIS_URL: using in-process bus, job queue, cache and rate limiter');
     const bus = createMemoryBus({ logger, failed, retry: { maxAttempts: config.bus.maxAttempts } });
     const jobs = createMemoryQueue({ retry, logger });
     const cache = createMemoryCache();
@@ -40,7 +38,6 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
       jobs,
       cache,
       rateLimiter: createMemoryRateLimiter(),
-      locks: createMemoryLocks(),
       revocations: createMemoryRevocations(),
       checks: [],
       async close() {
@@ -78,7 +75,6 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     jobs,
     cache,
     rateLimiter: createRedisRateLimiter({ redis, prefix: `${prefix}rl:` }),
-    locks: createRedisLocks({ redis, prefix: `${prefix}lock:` }),
     revocations: createRedisRevocations({ redis, prefix: `${prefix}revoked:` }),
     checks: [{ name: 'redis', check: (ms) => withTimeout(redis.ping().then(() => undefined), ms, 'redis did not answer') }],
     async close() {

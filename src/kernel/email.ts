@@ -1,14 +1,7 @@
-import { Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { EmailAddress } from '../contracts/common.js';
 
-/**
- * One mailbox, nothing else: a list ("a@x, b@y"), a display name ("<a@x>"), a quoted local part or a
- * control character would let one field reach several recipients once a mailer parses it, or fail
- * in the database. Auth accepts exactly what notifications can mail, so no account is unreachable.
- */
-const SINGLE_ADDRESS = '^[^\\s,;<>"()\\[\\]\\\\\\u0000-\\u001f\\u007f]+$';
-
-export const EmailAddress = Type.String({ format: 'email', pattern: SINGLE_ADDRESS, maxLength: 254 });
+export { EmailAddress };
 
 export function isEmailAddress(value: string): boolean {
   return Value.Check(EmailAddress, value);

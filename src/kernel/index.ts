@@ -1,7 +1,7 @@
 // The kernel's public face: modules and the composition root import from here only.
 export * from './config/index.js';
 export { createLogger, type Logger } from './logger.js';
-export { AppError, envelope, ERROR_STATUS, type ErrorCode, type ErrorDetail, type ErrorEnvelope } from './errors.js';
+export { AppError, defineErrors, envelope, errorCodeTable, ERROR_STATUS, type AppErrorOptions, type ErrorCode, type ErrorDetail, type ErrorEnvelope, type ErrorTable, type ModuleErrors } from './errors.js';
 export { unavailability, unavailableError, type Unavailability } from './unavailable.js';
 export { currentContext, runWithContext, type RequestContext } from './context.js';
 export { newId } from './ids.js';
@@ -15,7 +15,7 @@ export { PermanentJobError } from './jobs/index.js';
 export type { Cache, CacheSetOptions } from './cache/index.js';
 export type { RateLimiter, RateLimitRule, RateLimitDecision } from './ratelimit/index.js';
 export { rateLimitHeaders } from './ratelimit/index.js';
-export type { LockManager, LockHandle } from './lock/index.js';
 export * from './auth/index.js';
 export { createAdapters, redactUrl, type Adapters } from './adapters.js';
-export type { ModuleContext, ModuleDefinition, Consumer, Stoppable } from './module.js';
+export { defineModule, type ModuleContext, type ModuleDefinition, type ModuleParts, type Consumer, type JobRegistration } from './module.js';
+export { startPeriodic, periodicMetrics, type Periodic, type PeriodicTask, type PeriodicMetrics } from './periodic.js';

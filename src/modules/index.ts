@@ -1,4 +1,4 @@
-import type { ModuleDefinition, ModuleName } from '../kernel/index.js';
+import type { ModuleDefinition, ModuleName, ModuleSettings } from '../kernel/index.js';
 import { authModule } from './auth/index.js';
 import { eventsModule } from './events/index.js';
 import { bookingsModule } from './bookings/index.js';
@@ -13,3 +13,11 @@ export const ALL_MODULES: Record<ModuleName, ModuleDefinition> = {
   analytics: analyticsModule,
   notifications: notificationsModule,
 };
+
+/** Every module's own settings (by module name), for the config loader and the settings table. */
+export const MODULE_SETTINGS: Readonly<Record<string, ModuleSettings | undefined>> = Object.fromEntries(
+  Object.values(ALL_MODULES).map((m) => [m.name, m.settings]),
+);
+
+export type { AuthConfig } from './auth/index.js';
+export type { MailConfig } from './notifications/index.js';

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { DomainEvent, ModuleDefinition } from '../../src/kernel/index.js';
-import { ALL_MODULES } from '../../src/modules/index.js';
+import { ALL_MODULES, type MailConfig } from '../../src/modules/index.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { call, eventually, login, NO_AUTH_LIMITS, PASSWORD, register, signUp, type Called, type Tokens } from '../support/auth.js';
 import { startTestEvently, type TestEvently } from '../support/evently.js';
+import { extendModule } from '../support/modules.js';
 import { skipWithoutRedis } from '../support/redis.js';
 
 /**
@@ -32,20 +33,17 @@ interface DevMail {
  * that records the revocations it receives over the bus.
  */
 function eventsWithProbe(revocationsSeen: DomainEvent[]): ModuleDefinition {
-  const eventsModule = ALL_MODULES.events;
-  return {
-    ...eventsModule,
-    async http(app, ctx) {
-      await eventsModule.http?.(app, ctx);
+  return extendModule(ALL_MODULES.events, (parts, ctx) => ({
+    ...parts,
+    async routes(app) {
+      await parts.routes?.(app);
       app.get(WHOAMI, { preHandler: ctx.access.requireAuth }, async (req) => ({ user_id: req.auth!.userId, session_id: req.auth!.sessionId }));
     },
-    async worker(ctx) {
-      return [
-        ...((await eventsModule.worker?.(ctx)) ?? []),
-        { name: 'events.test-revocation-probe', topics: [SESSION_REVOKED], handle: async (event) => void revocationsSeen.push(event) },
-      ];
-    },
-  };
+    consumers: [
+      ...(parts.consumers ?? []),
+      { name: 'events.test-revocation-probe', topics: [SESSION_REVOKED], handle: async (event) => void revocationsSeen.push(event) },
+    ],
+  }));
 }
 
 /** The six digits after "verify your email address:" (the text part of the verification mail). */
@@ -100,7 +98,7 @@ async function journey(t: TestEvently, smtp: TestSmtp, revocationsSeen: DomainEv
   const isCodeMail = (body: string) => /^Subject: Your Evently verification code\r?$/m.test(body);
   const smtpCodeMail = await eventually(async () => smtp.to(email).find((m) => isCodeMail(m.body)), `the verification code to ${email} over SMTP`);
   assert.deepEqual(smtpCodeMail.to, [email]);
-  assert.ok(t.config.mail.from.includes(smtpCodeMail.from), `envelope sender ${smtpCodeMail.from} is MAIL_FROM`);
+  assert.ok((t.config.slices.notifications as MailConfig).from.includes(smtpCodeMail.from), `envelope sender ${smtpCodeMail.from} is MAIL_FROM`);
   assert.match(smtpCodeMail.body, /Content-Type: text\/html/);
   const smtpCode = verificationCode(smtpCodeMail.body);
   assert.ok(smtpCode, `a 6-digit code in the SMTP mail:\n${smtpCodeMail.body}`);
@@ -158,7 +156,8 @@ async function journey(t: TestEvently, smtp: TestSmtp, revocationsSeen: DomainEv
   assertRefused(await refresh(second.refresh_token), 'TOKEN_REVOKED', 'the new refresh token presented a second time');
   await answersEventually(() => whoami(second.access_token), 401, 'TOKEN_REVOKED', 'the events module to refuse the reused session');
   const reuse = await eventually(async () => revocationsSeen.find((e) => (e.payload as { session_id: string }).session_id === first.session_id), 'the reuse revocation on the bus');
-  assert.deepEqual(reuse.payload, { session_id: first.session_id, user_id: userId, reason: 'refresh_token_reuse' });
+  // Its version: 1 at login, 2 after the rotation, 3 revoked.
+  assert.deepEqual(reuse.payload, { session_id: first.session_id, user_id: userId, reason: 'refresh_token_reuse', entity_version: 3 });
 
   // --- sign in again: a new session, unaffected by the revoked one
   const third = await login(app, email);
@@ -176,7 +175,7 @@ async function journey(t: TestEvently, smtp: TestSmtp, revocationsSeen: DomainEv
   assertRefused(await me(third.access_token), 'TOKEN_REVOKED', 'me after logout');
   assertRefused(await refresh(third.refresh_token), 'TOKEN_REVOKED', 'the refresh token of the logged-out session');
   const logout = await eventually(async () => revocationsSeen.find((e) => (e.payload as { session_id: string }).session_id === third.session_id), 'the logout revocation on the bus');
-  assert.deepEqual(logout.payload, { session_id: third.session_id, user_id: userId, reason: 'logout' });
+  assert.deepEqual(logout.payload, { session_id: third.session_id, user_id: userId, reason: 'logout', entity_version: 2 });
   assert.equal(revocationsSeen.filter((e) => e.type === SESSION_REVOKED).length, 2, 'one revocation event per ended session');
 
   // the password still works: a fresh sign-in after all this is fine
@@ -243,7 +242,7 @@ describe('access tokens verified the way a process without the auth module does:
     assert.ok(published, `the token's kid ${header.kid} is published`);
     assert.equal(header.alg, published.alg);
 
-    const { issuer, audience, accessTtlSeconds } = t!.config.auth;
+    const { issuer, audience, accessTtlSeconds } = t!.config.tokens;
     const options: JWTVerifyOptions = { issuer, audience, typ: 'at+jwt', algorithms: ['EdDSA', 'ES256'] };
     const keySets: [string, JWTVerifyGetKey][] = [
       ['createRemoteJWKSet', createRemoteJWKSet(jwksUrl)],

@@ -10,7 +10,7 @@ import { startTestEvently, type TestEvently } from '../support/evently.js';
 /** A stand-in module slot with routes that exercise the server factory's contract. */
 const probe: ModuleDefinition = {
   ...ALL_MODULES.auth,
-  http(app) {
+  create: () => ({ routes(app) {
     app.post('/api/v1/probe/echo', {
       schema: {
         body: StrictObject({ name: Type.String({ minLength: 1 }), count: Type.Integer({ minimum: 1 }) }),
@@ -23,7 +23,7 @@ const probe: ModuleDefinition = {
     app.get('/api/v1/probe/crash', async () => {
       throw new Error('select * from secret_table failed at /src/x.ts:12');
     });
-  },
+  } }),
 };
 
 describe('HTTP platform', () => {

@@ -1,5 +1,5 @@
-import { loadConfig, createLogger, newSealingKey, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
-import { buildEvently, type Evently } from '../../src/main.js';
+import { createLogger, newSealingKey, type Config, type ModuleDefinition } from '../../src/kernel/index.js';
+import { buildEvently, loadEventlyConfig, type Evently } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { dropPrefix, redisUrl, uniquePrefix } from './redis.js';
 
@@ -35,7 +35,7 @@ export async function startTestEvently(options: {
     ...(options.redis ? { REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: prefix } : {}),
     ...options.env,
   };
-  const config = loadConfig({ env, envFile: false });
+  const config = loadEventlyConfig({ env, envFile: false });
   const logger = createLogger({ level: config.log.level, service: 'evently-test' });
   const evently = await buildEvently(config, { logger, modules: options.modules });
   if (options.listen) await evently.listen();

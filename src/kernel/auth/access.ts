@@ -1,6 +1,6 @@
 import { createRemoteJWKSet } from 'jose';
-import { Type } from 'typebox';
-import { Value } from 'typebox/value';
+import { AUTH_EVENTS } from '../../contracts/auth.js';
+import { payloadIf } from '../../contracts/contract.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { runWithContext } from '../context.js';
@@ -29,13 +29,13 @@ const REVOCATION_SLACK_MS = 60_000;
  */
 export function createAccess(config: Config, revocations: RevocationStore): Access {
   const keyDirectory = config.modules.includes('auth') ? createKeyDirectory() : undefined;
-  const keys = keyDirectory?.resolver ?? createRemoteJWKSet(new URL(config.auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 10_000 });
+  const keys = keyDirectory?.resolver ?? createRemoteJWKSet(new URL(config.tokens.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 10_000 });
   const verifier = createTokenVerifier(keys, {
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    ttlSeconds: config.auth.accessTtlSeconds,
+    issuer: config.tokens.issuer,
+    audience: config.tokens.audience,
+    ttlSeconds: config.tokens.accessTtlSeconds,
   });
-  const lifetimeMs = config.auth.accessTtlSeconds * 1000 + REVOCATION_SLACK_MS;
+  const lifetimeMs = config.tokens.accessTtlSeconds * 1000 + REVOCATION_SLACK_MS;
   return {
     ...createAuthGuards(verifier, revocations),
     verifier,
@@ -46,7 +46,6 @@ export function createAccess(config: Config, revocations: RevocationStore): Acce
 }
 
 export const SESSION_REVOKED = 'auth.session.revoked';
-const SessionRevoked = Type.Object({ session_id: Type.String({ format: 'uuid' }), user_id: Type.String({ format: 'uuid' }) });
 
 /**
  * Every process that plays the worker role joins one consumer group that copies session revocations
@@ -59,12 +58,13 @@ export function subscribeRevocations(bus: EventBus, access: Access, logger: Logg
     handler: (event) =>
       runWithContext({ requestId: event.correlationId ?? event.id }, async () => {
         if (event.type !== SESSION_REVOKED) return;
-        if (!Value.Check(SessionRevoked, event.payload)) {
-          logger.error({ event_id: event.id, version: event.version }, 'malformed auth.session.revoked: ignored');
+        const revoked = payloadIf(AUTH_EVENTS, event, SESSION_REVOKED);
+        if (!revoked) {
+          logger.error({ event_id: event.id, version: event.version }, 'auth.session.revoked does not meet its contract: ignored');
           return;
         }
         const ttlMs = access.revocationTtlMs(new Date(event.occurredAt));
-        if (ttlMs > 0) await access.revocations.revokeSession(event.payload.session_id, ttlMs);
+        if (ttlMs > 0) await access.revocations.revokeSession(revoked.session_id, ttlMs);
       }),
   });
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, assertCanRunModules, ConfigError } from './index.js';
+import { loadConfig, assertCanRunModules, ConfigError, int, optional, str, type ModuleSettings } from './index.js';
 
 const load = (env: Record<string, string>, envFile: string | false = false) => loadConfig({ env, envFile });
 
@@ -103,19 +103,15 @@ describe('config', () => {
       () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:password@db/evently', REDIS_URL: 'redis://redis:6379' }),
       /DATABASE_URL holds a placeholder secret/,
     );
-    assert.throws(
-      () => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }),
-      /SMTP_URL is required in production to run the notifications module/,
-    );
     const ok = load({
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently',
       REDIS_URL: 'redis://redis:6379',
-      SMTP_URL: 'smtp://mail:587',
-      AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIN0\n-----END PRIVATE KEY-----',
       EVENT_SEALING_KEY: 'q3Jk1n4Zb0m8c2F7x9LwVt5yHs6Ue1Rp0Ao3Ki8Dg2M',
     });
     assert.equal(ok.env, 'production');
+    assert.throws(() => load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }), /EVENT_SEALING_KEY \(or EVENT_SEALING_KEY_FILE\) is required in production to run auth or notifications/);
+    assert.doesNotThrow(() => load({ NODE_ENV: 'production', EVENTLY_MODULES: 'events', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }));
   });
 
   it('parses TRUST_PROXY as a hop count or an address list', () => {
@@ -125,52 +121,38 @@ describe('config', () => {
   });
 });
 
-describe('mail settings', () => {
-  it('uses the dev mailbox without SMTP outside production, and never by default in production', () => {
-    assert.equal(load({}).mail.devMailbox, true);
-    assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587' }).mail.devMailbox, false);
-    const prod = load({ NODE_ENV: 'production', EVENTLY_MODULES: 'bookings', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' });
-    assert.equal(prod.mail.devMailbox, false);
-    assert.equal(load({ SMTP_URL: 'smtp://mail.example.com:587', EVENTLY_DEV_MAILBOX: 'true' }).mail.devMailbox, true);
-    assert.throws(
-      () => load({ NODE_ENV: 'production', EVENTLY_DEV_MAILBOX: 'true', SMTP_URL: 'smtp://m:587', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379' }),
-      /EVENTLY_DEV_MAILBOX cannot be on in production/,
-    );
-    assert.throws(() => load({ SMTP_URL: 'http://mail' }), /SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/);
+describe('module settings', () => {
+  /** A module of the test's own: its settings, the slice it is given, a rule of its own. */
+  const shop: ModuleSettings<{ greeting: string; limit: number; platformTtl: number }> = {
+    table: {
+      SHOP_GREETING: str({ default: 'hello', doc: 'Greeting.' }),
+      SHOP_LIMIT: int({ min: 1, default: 5, doc: 'Limit.' }),
+      SHOP_SECRET: optional(str({ secret: true, doc: 'Secret.' })),
+    },
+    slice: (s, platform) => ({ greeting: s.SHOP_GREETING as string, limit: s.SHOP_LIMIT as number, platformTtl: platform.tokens.accessTtlSeconds }),
+    check: (c, platform) => (platform.env === 'production' && c.greeting === 'hello' ? ['SHOP_GREETING must be set in production'] : []),
+  };
+  const withShop = (env: Record<string, string>) => loadConfig({ env, envFile: false, modules: { bookings: shop } });
+
+  it('parses the module table with the platform\'s, and gives the module its slice only', () => {
+    const c = withShop({ SHOP_GREETING: 'hi', SHOP_LIMIT: '7' });
+    assert.deepEqual(c.slices.bookings, { greeting: 'hi', limit: 7, platformTtl: 900 });
+    assert.ok(Object.isFrozen(c.slices.bookings));
   });
 
-  describe('auth settings', () => {
-    it('parses named rate limits, keeps defaults for names not given and turns one off', () => {
-      const c = load({ AUTH_RATE_LOGIN: 'ip=5/30s, email=off' });
-      assert.deepEqual(c.auth.rateLimits.login, { ip: { points: 5, windowMs: 30_000 }, email: null });
-      assert.deepEqual(c.auth.rateLimits.register, { ip: { points: 20, windowMs: 3_600_000 } });
-      assert.deepEqual(load({ AUTH_RATE_LIMITS: 'false' }).auth.rateLimits, {});
-    });
+  it('names bad module settings together with bad platform settings, never showing a secret', () => {
+    assert.throws(() => withShop({ SHOP_LIMIT: '0', PORT: 'x' }), (e: Error) => /SHOP_LIMIT must be at least 1/.test(e.message) && /PORT must be a whole number/.test(e.message));
+  });
 
-    it('refuses a malformed or unknown rate limit, naming the setting', () => {
-      assert.throws(() => load({ AUTH_RATE_LOGIN: 'ip=many/1m' }), /AUTH_RATE_LOGIN "ip=many\/1m" is not a rate like ip=10\/1m/);
-      assert.throws(() => load({ AUTH_RATE_REGISTER: 'email=5/1m' }), /AUTH_RATE_REGISTER "email=5\/1m" is not one of ip=N\/window/);
-      assert.throws(() => load({ AUTH_RATE_VERIFY: 'ip=0/1m' }), /AUTH_RATE_VERIFY/);
-    });
+  it('checks a module\'s rules only in a process that runs it, and its secrets in production', () => {
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://e:Zq8-long-random@db/e', REDIS_URL: 'redis://r:6379', EVENTLY_MODULES: 'bookings' };
+    assert.throws(() => withShop(prod), /SHOP_GREETING must be set in production/);
+    assert.doesNotThrow(() => withShop({ ...prod, EVENTLY_MODULES: 'events' }));
+    assert.throws(() => withShop({ ...prod, SHOP_GREETING: 'hi', SHOP_SECRET: 'changeme' }), /SHOP_SECRET holds a placeholder secret/);
+  });
 
-    it('takes the admin email and password together or not at all; the password never shows', () => {
-      assert.deepEqual(load({ EVENTLY_ADMIN_EMAIL: 'a@b.org', EVENTLY_ADMIN_PASSWORD: 'S3cret-pass' }).auth.admin, { email: 'a@b.org', password: 'S3cret-pass' });
-      assert.throws(() => load({ EVENTLY_ADMIN_EMAIL: 'a@b.org' }), /EVENTLY_ADMIN_EMAIL and EVENTLY_ADMIN_PASSWORD .* go together/);
-      assert.throws(() => load({ EVENTLY_ADMIN_PASSWORD: 'S3cret-pass' }), (e: Error) => /go together/.test(e.message) && !e.message.includes('S3cret-pass'));
-    });
-
-    it('production refuses to run auth without a signing key, but not a process without auth', () => {
-      const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:Str0ng-pass@db/evently', REDIS_URL: 'redis://cache:6379', SMTP_URL: 'smtp://mail:25' };
-      assert.throws(() => load(prod), /AUTH_SIGNING_KEY \(or AUTH_SIGNING_KEY_FILE\) is required in production/);
-      assert.throws(() => load(prod), /EVENT_SEALING_KEY \(or EVENT_SEALING_KEY_FILE\) is required in production to run auth or notifications/);
-      assert.doesNotThrow(() => load({ ...prod, EVENTLY_MODULES: 'events' }));
-    });
-
-    it('accepts a one-line PEM with \\n escapes, and derives the JWKS URL for split mode', () => {
-      const c = load({ AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----' });
-      assert.equal(c.auth.signingKeyPem, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
-      assert.equal(c.auth.jwksUrl, 'http://127.0.0.1:35000/.well-known/jwks.json');
-      assert.throws(() => load({ AUTH_SESSION_IDLE_TIMEOUT_S: '7200', AUTH_SESSION_MAX_LIFETIME_S: '3600' }), /must not exceed AUTH_SESSION_MAX_LIFETIME_S/);
-    });
+  it('refuses a module setting that another table already declares', () => {
+    const clash: ModuleSettings = { table: { PORT: int({ doc: 'again' }) }, slice: () => ({}) };
+    assert.throws(() => loadConfig({ env: {}, envFile: false, modules: { bookings: clash } }), /PORT is declared twice/);
   });
 });

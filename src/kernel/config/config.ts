@@ -3,7 +3,7 @@ import path from 'node:path';
 import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
-import { SettingError, type ParsedSettings, type RateSpec } from './settings.js';
+import { SettingError, type ParsedSettings, type SettingsTable } from './settings.js';
 
 export type Settings = ParsedSettings<typeof SETTINGS>;
 
@@ -37,29 +37,27 @@ export interface Config {
   outbox: { pollMs: number };
   bus: { claimIdleMs: number; maxAttempts: number; instanceId: string };
   jobs: { attempts: number; baseDelayMs: number; maxDelayMs: number };
-  mail: { smtpUrl: string | undefined; from: string; devMailbox: boolean };
-  auth: AuthConfig;
-  /** Every parsed setting, for modules that read their own (secrets included: never log this). */
+  /** How every module verifies access tokens (auth also signs with these). */
+  tokens: { issuer: string; audience: string; accessTtlSeconds: number; jwksUrl: string };
+  /** Every parsed platform setting (secrets included: never log this). */
   settings: Readonly<Settings>;
+  /** Each module's own config slice, keyed by module name (see ModuleSettings). */
+  slices: Readonly<Record<string, unknown>>;
 }
 
-export type AuthRateLimitName = 'login' | 'register' | 'verify' | 'resend' | 'forgot' | 'reset';
+/** The platform's settings alone, as module slices are made from them. */
+export type PlatformConfig = Omit<Config, 'slices'>;
 
-export interface AuthConfig {
-  /** PEM of the signing key; undefined: a development key kept in the database. */
-  signingKeyPem: string | undefined;
-  previousKeyPem: string | undefined;
-  issuer: string;
-  audience: string;
-  accessTtlSeconds: number;
-  sessionIdleSeconds: number;
-  sessionMaxSeconds: number;
-  /** Where a process without the auth module fetches verification keys. */
-  jwksUrl: string;
-  otpResendCooldownSeconds: number;
-  /** Per endpoint, per key kind (ip, email); null: that limit is off. Empty when rate limits are off. */
-  rateLimits: Partial<Record<AuthRateLimitName, Partial<Record<'ip' | 'email', RateSpec | null>>>>;
-  admin: { email: string; password: string } | undefined;
+/**
+ * A module's own settings: declared by the module, merged into the one settings table (validation,
+ * `evently settings`, the README), and handed to the module as its slice: its settings plus what it
+ * needs of the platform's, nothing else (no other module's secrets).
+ */
+export interface ModuleSettings<C = unknown> {
+  table: SettingsTable;
+  slice(settings: Record<string, unknown>, platform: PlatformConfig): C;
+  /** Rules that hold when this process runs the module (e.g. what production requires). */
+  check?(slice: C, platform: Config, settings: Record<string, unknown>): string[];
 }
 
 export class ConfigError extends Error {
@@ -83,6 +81,8 @@ export interface LoadOptions {
   envFile?: string | false;
   /** Values that win over everything else (command-line flags). */
   overrides?: Record<string, string | undefined>;
+  /** The modules' own settings, by module name (the composition root passes every module's). */
+  modules?: Readonly<Record<string, ModuleSettings | undefined>>;
 }
 
 /**
@@ -93,35 +93,64 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const envFile = options.envFile === undefined ? path.resolve('.env') : options.envFile;
   const dotenv = envFile && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  const read = (table: SettingsTable, problems: string[]) => parseTable(table, (name) => rawValue(name, options.overrides ?? {}, env, dotenv), problems);
   const problems: string[] = [];
-  const out: Record<string, unknown> = {};
+  const declared = new Set(Object.keys(SETTINGS));
+  for (const m of Object.values(options.modules ?? {})) {
+    for (const name of Object.keys(m?.table ?? {})) {
+      // A programming mistake, not a bad environment: two owners for one setting.
+      if (declared.has(name)) throw new Error(`setting ${name} is declared twice`);
+      declared.add(name);
+    }
+  }
+  const platform = read(SETTINGS, problems);
+  const moduleSettings = Object.entries(options.modules ?? {}).flatMap(([name, m]) => (m ? [[name, m, read(m.table, problems)] as const] : []));
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
-  for (const [name, def] of Object.entries(SETTINGS)) {
-    let raw: string | undefined;
+  const base = toConfig(platform as Settings);
+  const slices = Object.fromEntries(moduleSettings.map(([name, m, parsed]) => [name, m.slice(parsed, base)]));
+  const config: Config = { ...base, slices };
+  const rules = checkRules(config);
+  for (const [name, m, parsed] of moduleSettings) {
+    if (config.modules.includes(name as ModuleName)) rules.push(...(m.check?.(slices[name], config, parsed) ?? []));
+  }
+  if (config.env === 'production') {
+    const tables: [SettingsTable, Record<string, unknown>][] = [[SETTINGS, platform], ...moduleSettings.map(([, m, parsed]) => [m.table, parsed] as [SettingsTable, Record<string, unknown>])];
+    for (const [table, values] of tables) {
+      for (const [name, def] of Object.entries(table)) {
+        const value = values[name];
+        if (def.secret && typeof value === 'string' && hasPlaceholderSecret(value)) rules.push(`${name} holds a placeholder secret; production needs a real one`);
+      }
+    }
+  }
+  if (rules.length) throw new ConfigError(`Invalid configuration:\n  - ${rules.join('\n  - ')}`);
+  return deepFreeze(config);
+}
+
+/** Parses every setting of a table; problems (never showing a secret's value) are collected. */
+function parseTable(table: SettingsTable, raw: (name: string) => string | undefined, problems: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(table)) {
+    let value: string | undefined;
     try {
-      raw = rawValue(name, options.overrides ?? {}, env, dotenv);
+      value = raw(name);
     } catch (e) {
       problems.push(`${name}: ${(e as Error).message}`);
       continue;
     }
-    if (raw === undefined || raw === '') {
+    if (value === undefined || value === '') {
       out[name] = 'default' in def ? def.default : undefined;
       continue;
     }
     try {
-      out[name] = def.parse(raw);
+      out[name] = def.parse(value);
     } catch (e) {
       if (!(e instanceof SettingError)) throw e;
-      // A secret's value never appears in the message.
-      const shown = def.secret ? '' : ` (got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)})`;
+      const shown = def.secret ? '' : ` (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)})`;
       problems.push(`${name} ${e.message}${shown}`);
     }
   }
-  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  const config = toConfig(out as Settings);
-  const rules = checkRules(config);
-  if (rules.length) throw new ConfigError(`Invalid configuration:\n  - ${rules.join('\n  - ')}`);
-  return deepFreeze(config);
+  return out;
 }
 
 function rawValue(
@@ -150,7 +179,7 @@ function readSecretFile(setting: string, file: string): string {
   }
 }
 
-function toConfig(s: Settings): Config {
+function toConfig(s: Settings): PlatformConfig {
   const modules = MODULE_NAMES.filter((m) => s.EVENTLY_MODULES.includes(m));
   const allInOne = modules.length === MODULE_NAMES.length;
   return {
@@ -182,33 +211,14 @@ function toConfig(s: Settings): Config {
     outbox: { pollMs: s.OUTBOX_POLL_MS },
     bus: { claimIdleMs: s.BUS_CLAIM_IDLE_MS, maxAttempts: s.BUS_MAX_ATTEMPTS, instanceId: s.EVENTLY_INSTANCE_ID ?? `${hostname()}-${process.pid}` },
     jobs: { attempts: s.JOB_ATTEMPTS, baseDelayMs: s.JOB_BACKOFF_MS, maxDelayMs: s.JOB_BACKOFF_MAX_MS },
-    mail: {
-      smtpUrl: s.SMTP_URL,
-      from: s.MAIL_FROM,
-      devMailbox: s.EVENTLY_DEV_MAILBOX ?? (!s.SMTP_URL && s.NODE_ENV !== 'production'),
-    },
-    auth: {
-      signingKeyPem: pem(s.AUTH_SIGNING_KEY),
-      previousKeyPem: pem(s.AUTH_PREVIOUS_SIGNING_KEY),
+    tokens: {
       issuer: s.AUTH_ISSUER,
       audience: s.AUTH_AUDIENCE,
       accessTtlSeconds: s.AUTH_ACCESS_TOKEN_TTL_S,
-      sessionIdleSeconds: s.AUTH_SESSION_IDLE_TIMEOUT_S,
-      sessionMaxSeconds: s.AUTH_SESSION_MAX_LIFETIME_S,
       jwksUrl: s.AUTH_JWKS_URL ?? `http://127.0.0.1:${MODULE_PORTS.auth}/.well-known/jwks.json`,
-      otpResendCooldownSeconds: s.AUTH_OTP_RESEND_COOLDOWN_S,
-      rateLimits: s.AUTH_RATE_LIMITS
-        ? { login: s.AUTH_RATE_LOGIN, register: s.AUTH_RATE_REGISTER, verify: s.AUTH_RATE_VERIFY, resend: s.AUTH_RATE_RESEND, forgot: s.AUTH_RATE_FORGOT, reset: s.AUTH_RATE_RESET }
-        : {},
-      admin: s.EVENTLY_ADMIN_EMAIL && s.EVENTLY_ADMIN_PASSWORD ? { email: s.EVENTLY_ADMIN_EMAIL, password: s.EVENTLY_ADMIN_PASSWORD } : undefined,
     },
     settings: s,
   };
-}
-
-/** A PEM given in one line (`\n` escapes, as env files and some platforms force) works too. */
-function pem(raw: string | undefined): string | undefined {
-  return raw?.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string[] {
@@ -221,36 +231,12 @@ function checkRules(c: Config): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
-  const s = c.settings;
-  if (Boolean(s.EVENTLY_ADMIN_EMAIL) !== Boolean(s.EVENTLY_ADMIN_PASSWORD)) {
-    problems.push('EVENTLY_ADMIN_EMAIL and EVENTLY_ADMIN_PASSWORD (or EVENTLY_ADMIN_PASSWORD_FILE) go together: set both or neither');
-  }
-  if (c.auth.sessionIdleSeconds > c.auth.sessionMaxSeconds) {
-    problems.push('AUTH_SESSION_IDLE_TIMEOUT_S must not exceed AUTH_SESSION_MAX_LIFETIME_S');
-  }
   if (c.env === 'production') {
-    if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !s.EVENT_SEALING_KEY) {
+    if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !c.settings.EVENT_SEALING_KEY) {
       problems.push('EVENT_SEALING_KEY (or EVENT_SEALING_KEY_FILE) is required in production to run auth or notifications (it protects one-time codes in events)');
-    }
-    if (c.modules.includes('auth') && !c.auth.signingKeyPem) {
-      // A generated key would live in the database next to the data it protects.
-      problems.push('AUTH_SIGNING_KEY (or AUTH_SIGNING_KEY_FILE) is required in production to run the auth module');
     }
     if (!c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
     if (!c.redis.url) problems.push('REDIS_URL is required in production');
-    if (c.mail.devMailbox) {
-      // The dev mailbox shows every verification and reset code to whoever asks.
-      problems.push('EVENTLY_DEV_MAILBOX cannot be on in production: it would publish every code and reset email');
-    }
-    if (c.modules.includes('notifications') && !c.mail.smtpUrl && !c.mail.devMailbox) {
-      problems.push('SMTP_URL is required in production to run the notifications module (mail would have nowhere to go)');
-    }
-    for (const [name, def] of Object.entries(SETTINGS)) {
-      const value = (c.settings as Record<string, unknown>)[name];
-      if (def.secret && typeof value === 'string' && hasPlaceholderSecret(value)) {
-        problems.push(`${name} holds a placeholder secret; production needs a real one`);
-      }
-    }
   }
   return problems;
 }

@@ -1,11 +1,17 @@
 import { SETTINGS } from './schema.js';
+import type { SettingsTable } from './settings.js';
 
-/** The README's settings table, generated so it cannot drift from the code (`evently settings`). */
-export function settingsTable(): string {
-  const rows = Object.entries(SETTINGS).map(([name, s]) => {
-    const d = s.defaultDoc ?? ('default' in s && s.default !== undefined ? formatDefault(s.default) : '—');
-    return `| \`${name}\` | ${d} | ${s.doc}${s.secret ? ' Secret: `_FILE` recommended.' : ''} |`;
-  });
+/**
+ * The README's settings table, generated so it cannot drift from the code (`evently settings`):
+ * the platform's settings, then each module's own, in the order given.
+ */
+export function settingsTable(moduleTables: readonly SettingsTable[] = []): string {
+  const rows = [SETTINGS, ...moduleTables].flatMap((table) =>
+    Object.entries(table).map(([name, s]) => {
+      const d = s.defaultDoc ?? ('default' in s && s.default !== undefined ? formatDefault(s.default) : '—');
+      return `| \`${name}\` | ${d} | ${s.doc}${s.secret ? ' Secret: `_FILE` recommended.' : ''} |`;
+    }),
+  );
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
 

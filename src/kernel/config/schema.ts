@@ -1,4 +1,4 @@
-import { bool, formatRates, int, list, oneOf, optional, parseRate, rates, str, url, type RateSpec } from './settings.js';
+import { bool, int, list, oneOf, optional, str, url } from './settings.js';
 
 export const MODULE_NAMES = ['auth', 'events', 'bookings', 'analytics', 'notifications'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -60,71 +60,21 @@ export const SETTINGS = {
   })),
   BUS_MAX_ATTEMPTS: int({ min: 1, max: 100, default: 10, doc: 'Deliveries of an event to a consumer group before it is dead-lettered (kept in `platform.failed_events`; `evently events dead` lists them, `evently events replay` retries them). Failed deliveries are retried with backoff beside the group\'s later events.' }),
   BUS_CLAIM_IDLE_MS: int({ min: 100, default: 30_000, doc: 'An event read but not acknowledged for this long is redelivered to another consumer.' }),
-  SMTP_URL: optional(url({
-    protocols: ['smtp:', 'smtps:'],
-    secret: true,
-    defaultDoc: 'dev mailbox',
-    doc: 'Outgoing mail server (`smtps://` for implicit TLS; `smtp://` upgrades with STARTTLS when offered). Absent: mail goes to the dev mailbox.',
-  })),
-  MAIL_FROM: str({ default: 'Evently <no-reply@evently.local>', doc: 'Sender of every email.' }),
-  EVENTLY_DEV_MAILBOX: optional(bool({
-    defaultDoc: 'on without SMTP_URL outside production',
-    doc: 'Keep outgoing mail in the database and show it at `GET /dev/mailbox` instead of (or, with SMTP_URL, besides) sending it. Refused in production: it shows every code to anyone.',
-  })),
   JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
   JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),
   JOB_BACKOFF_MAX_MS: int({ min: 1, default: 300_000, doc: 'Longest retry delay of a job.' }),
-  AUTH_SIGNING_KEY: optional(str({
-    secret: true,
-    defaultDoc: 'generated once and kept in the database (development only)',
-    doc: 'PKCS#8 PEM private key (Ed25519 → EdDSA, or P-256 → ES256) that signs access tokens. Required in production. `\\n` escapes are accepted.',
-  })),
-  AUTH_PREVIOUS_SIGNING_KEY: optional(str({
-    secret: true,
-    defaultDoc: 'none',
-    doc: 'After a rotation, the previous key (private or public PEM): its tokens keep verifying until they expire. Remove it once AUTH_ACCESS_TOKEN_TTL_S has passed.',
-  })),
   AUTH_ISSUER: str({ default: 'evently', pattern: /^\S{1,200}$/, doc: 'The `iss` of access tokens; every module checks it.' }),
   AUTH_AUDIENCE: str({ default: 'evently-api', pattern: /^\S{1,200}$/, doc: 'The `aud` of access tokens; every module checks it.' }),
   AUTH_ACCESS_TOKEN_TTL_S: int({ min: 30, max: 3600, default: 900, doc: 'Lifetime of an access token (seconds). Also how long a revocation is remembered.' }),
-  AUTH_SESSION_IDLE_TIMEOUT_S: int({ min: 60, default: 7 * 24 * 3600, doc: 'A session not refreshed for this long ends (seconds).' }),
-  AUTH_SESSION_MAX_LIFETIME_S: int({ min: 60, default: 30 * 24 * 3600, doc: 'A session ends this long after its login, however active (seconds).' }),
   AUTH_JWKS_URL: optional(url({
     protocols: ['http:', 'https:'],
     defaultDoc: 'in-process keys when this process runs auth; else http://127.0.0.1:35000/.well-known/jwks.json',
     doc: 'Where modules running without auth fetch the token verification keys (cached; refetched on an unknown `kid`).',
   })),
-  AUTH_OTP_RESEND_COOLDOWN_S: int({ min: 0, max: 3600, default: 60, doc: 'Minimum time between two codes mailed to one address (resend, forgot-password).' }),
-  AUTH_RATE_LIMITS: bool({ default: true, doc: 'Apply the AUTH_RATE_* limits. Turn off only behind a gateway that limits these routes itself.' }),
-  AUTH_RATE_LOGIN: authRates(['ip', 'email'], { ip: '30/1m', email: '10/15m' }, 'Login attempts per client IP and per email (fail closed: refused while the limit store is down).'),
-  AUTH_RATE_REGISTER: authRates(['ip'], { ip: '20/1h' }, 'Registrations per client IP.'),
-  AUTH_RATE_VERIFY: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Email verification attempts (fail closed).'),
-  AUTH_RATE_RESEND: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Verification code resends.'),
-  AUTH_RATE_FORGOT: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Password reset requests.'),
-  AUTH_RATE_RESET: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Password reset attempts with a code (fail closed).'),
   EVENT_SEALING_KEY: optional(str({
     secret: true,
     pattern: /^[A-Za-z0-9+/_-]{43}=?$/,
     defaultDoc: 'generated once in EVENTLY_DATA_DIR (development only)',
     doc: 'Encrypts one-time codes inside events between auth and notifications (32 random bytes, base64: `openssl rand -base64 32`). The same value in every auth and notifications process; required in production for them.',
   })),
-  EVENTLY_ADMIN_EMAIL: optional(str({
-    pattern: /^[^\s@]+@[^\s@]+$/,
-    defaultDoc: 'none',
-    doc: 'With EVENTLY_ADMIN_PASSWORD: a verified admin with this email is created at start if the email is not taken yet. There are no default credentials.',
-  })),
-  EVENTLY_ADMIN_PASSWORD: optional(str({
-    secret: true,
-    defaultDoc: 'none',
-    doc: 'Password of the EVENTLY_ADMIN_EMAIL admin (8–128 characters with upper case, lower case and a digit).',
-  })),
 } as const;
-
-function authRates<const N extends string>(names: readonly N[], defaults: Record<N, string>, doc: string) {
-  const parsed = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, parseRate(v as string)])) as Record<N, RateSpec | null>;
-  return rates(names, {
-    default: parsed,
-    defaultDoc: `\`${formatRates(parsed)}\``,
-    doc: `${doc} Format \`${names.map((n) => `${n}=N/window`).join(',')}\` (window in s, m or h; \`off\` disables one): a token bucket of N, refilled one every window/N.`,
-  });
-}

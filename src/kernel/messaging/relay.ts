@@ -14,13 +14,6 @@ export interface RelayOptions {
   logger: Logger;
   pollMs: number;
   batchSize?: number;
-  /** Published rows older than this are deleted (default 7 days). */
-  retentionMs?: number;
-  /**
-   * Inbox rows older than this are deleted (default 30 days). A copy of an event redelivered later
-   * than that would be applied again, so keep it well above the bus's longest possible redelivery.
-   */
-  inboxRetentionMs?: number;
   /** How long a claimed batch is reserved for this relay before another may take it (default 60 s). */
   leaseMs?: number;
 }
@@ -63,15 +56,12 @@ function toEvent(r: OutboxRow): DomainEvent {
 export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const log = o.logger.child({ component: 'outbox-relay' });
   const batchSize = o.batchSize ?? 200;
-  const retentionMs = o.retentionMs ?? 7 * 24 * 3600_000;
-  const inboxRetentionMs = o.inboxRetentionMs ?? 30 * 24 * 3600_000;
   const leaseMs = o.leaseMs ?? 60_000;
   const dirty = new Set<string>(o.schemas);
   const running = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let stopped = true;
-  let lastCleanup = 0;
   let failures = 0;
 
   async function drainSchema(schema: string): Promise<void> {
@@ -124,19 +114,6 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
 
   async function tick(): Promise<void> {
     await Promise.all(o.schemas.map((s) => kick(s)));
-    if (Date.now() - lastCleanup > 3600_000) {
-      lastCleanup = Date.now();
-      await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'outbox cleanup failed'));
-    }
-  }
-
-  async function cleanup(): Promise<void> {
-    const outboxBefore = new Date(Date.now() - retentionMs);
-    const inboxBefore = new Date(Date.now() - inboxRetentionMs);
-    for (const schema of o.schemas) {
-      await sql`delete from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at < ${outboxBefore}`.execute(o.db);
-      await sql`delete from ${sql.raw(`${quoteIdent(schema)}.inbox`)} where processed_at < ${inboxBefore}`.execute(o.db);
-    }
   }
 
   function schedule(): void {
@@ -167,4 +144,18 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       await Promise.all(running.values());
     },
   };
+}
+
+/**
+ * Retention of the messaging tables (a periodic task): published outbox rows after 7 days, inbox
+ * rows after 30. A copy of an event redelivered later than the inbox keeps its id would be applied
+ * again, so the inbox's retention stays far above the bus's longest redelivery.
+ */
+export async function deleteExpiredMessages(db: Db, schemas: readonly string[], o: { outboxMs?: number; inboxMs?: number } = {}): Promise<void> {
+  const outboxBefore = new Date(Date.now() - (o.outboxMs ?? 7 * 24 * 3600_000));
+  const inboxBefore = new Date(Date.now() - (o.inboxMs ?? 30 * 24 * 3600_000));
+  for (const schema of schemas) {
+    await sql`delete from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at < ${outboxBefore}`.execute(db);
+    await sql`delete from ${sql.raw(`${quoteIdent(schema)}.inbox`)} where processed_at < ${inboxBefore}`.execute(db);
+  }
 }

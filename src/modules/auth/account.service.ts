@@ -1,4 +1,5 @@
 import { AppError, newId } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
@@ -50,7 +51,8 @@ export async function verifyEmail(deps: AuthDeps, rawEmail: string, code: string
   const otpId = await checkOtp(deps, user, 'verify_email', code);
   await deps.transaction(async (trx) => {
     await consumeChecked(trx, otpId);
-    if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
+    const verified = await markVerified(trx, user!.id);
+    if (verified) await deps.outbox.add(trx, authEvents.verified(verified));
   });
 }
 
@@ -89,7 +91,8 @@ export async function resetPassword(deps: AuthDeps, rawEmail: string, code: stri
     await lockUser(trx, user!.id, 'update'); // first, like every revoking path (see refresh)
     await consumeChecked(trx, otpId);
     await updateUser(trx, user!.id, { password_hash: hash });
-    if (await markVerified(trx, user!.id)) await deps.outbox.add(trx, authEvents.verified(user!));
+    const verified = await markVerified(trx, user!.id);
+    if (verified) await deps.outbox.add(trx, authEvents.verified(verified));
     await revokeInTransaction(deps, trx, { userId: user!.id }, 'password_reset');
   });
 }
@@ -100,7 +103,7 @@ export async function changePassword(deps: AuthDeps, user: UserRow, sessionId: s
   checkPasswordPolicy(next, 'new_password');
   const userId = user.id;
   if (!(await verifySecret(user.password_hash, current))) {
-    throw new AppError('INVALID_CURRENT_PASSWORD', 'the current password is incorrect', { details: [{ field: 'current_password', message: 'incorrect' }] });
+    throw authError('INVALID_CURRENT_PASSWORD', 'the current password is incorrect', { details: [{ field: 'current_password', message: 'incorrect' }] });
   }
   const hash = await hashSecret(next);
   // The new password and the end of the other sessions commit together: no crash in between can
@@ -133,7 +136,7 @@ export async function updateProfile(deps: AuthDeps, userId: string, patch: { ful
     const changed = changedFields(before, next);
     if (!Object.keys(changed).length) return before;
     const after = (await updateUser(trx, userId, changed))!;
-    await deps.outbox.add(trx, authEvents.updated(userId, changed));
+    await deps.outbox.add(trx, authEvents.updated(after, Object.keys(changed)));
     return after;
   });
 }

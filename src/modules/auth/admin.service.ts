@@ -1,4 +1,5 @@
 import { AppError } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { changedFields } from './account.service.js';
@@ -11,7 +12,7 @@ export { createAccount } from './account.service.js';
 
 function notSelf(actorId: string, userId: string, action: string): void {
   // An admin locking themselves out could leave nobody able to administer the platform.
-  if (actorId === userId) throw new AppError('CANNOT_TARGET_SELF', `admins cannot ${action} their own account`);
+  if (actorId === userId) throw authError('CANNOT_TARGET_SELF', `admins cannot ${action} their own account`);
 }
 
 export async function getUserOr404(deps: AuthDeps, id: string): Promise<UserRow> {
@@ -46,7 +47,7 @@ async function change(deps: AuthDeps, id: string, patch: AdminChange, revokeReas
     const changed = changedFields(before, patch);
     if (!Object.keys(changed).length) return before;
     const after = (await updateUser(trx, id, changed))!;
-    await deps.outbox.add(trx, authEvents.updated(id, changed));
+    await deps.outbox.add(trx, authEvents.updated(after, Object.keys(changed)));
     const reason = revokeReason?.(changed);
     if (reason) await revokeInTransaction(deps, trx, { userId: id }, reason);
     return after;
@@ -74,10 +75,11 @@ export function setActive(deps: AuthDeps, actorId: string, id: string, active: b
 export async function adminDeleteUser(deps: AuthDeps, actorId: string, id: string): Promise<void> {
   notSelf(actorId, id, 'delete');
   await deps.transaction(async (trx) => {
-    if (!(await lockUser(trx, id, 'update'))) throw new AppError('NOT_FOUND', 'no such user');
+    const user = await lockUser(trx, id, 'update');
+    if (!user) throw new AppError('NOT_FOUND', 'no such user');
     await revokeInTransaction(deps, trx, { userId: id }, 'user_deleted');
     await deleteUser(trx, id);
-    await deps.outbox.add(trx, authEvents.deleted(id));
+    await deps.outbox.add(trx, authEvents.deleted(user));
   });
 }
 

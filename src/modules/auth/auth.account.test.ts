@@ -1,3 +1,4 @@
+import type { AuthConfig } from './auth.settings.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -308,7 +309,7 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       const s = await signUp(app, email);
       const ok = await refreshWith(app, s.refresh_token);
       assert.equal(ok.status, 200, 'a live session refreshes');
-      await q("update auth.sessions set last_used_at = now() - make_interval(secs => $2) - interval '1 minute' where id = $1", [s.session_id, t.config.auth.sessionIdleSeconds]);
+      await q("update auth.sessions set last_used_at = now() - make_interval(secs => $2) - interval '1 minute' where id = $1", [s.session_id, (t.config.slices.auth as AuthConfig).sessionIdleSeconds]);
       expectError(await refreshWith(app, ok.body.refresh_token), 401, 'TOKEN_EXPIRED', 'idle session');
       const other = await login(app, email);
       const listed = await call(app, 'GET', '/api/v1/auth/sessions', { token: other.access_token });

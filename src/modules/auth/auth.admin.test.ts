@@ -336,22 +336,24 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
         'auth.user.deleted',
       ]);
       const [registered, requested, verified, renamed, reUsernamed, deactivated, , , activated, , deleted] = rows.map((r) => r.payload);
-      assert.deepEqual(registered, { user_id: userId, email, username: reg.body.username, full_name: 'Eve Events', role: 'user', is_verified: false });
-      assert.deepEqual(Object.keys(requested!).sort(), ['email', 'expires_at', 'otp_sealed', 'purpose', 'user_id']);
-      assert.deepEqual([requested!.email, requested!.purpose], [email, 'verify_email']);
-      assert.deepEqual(verified, { user_id: userId, email });
-      assert.deepEqual(renamed, { user_id: userId, full_name: 'Eve Renamed' }, 'only the changed fields');
-      assert.deepEqual(reUsernamed, { user_id: userId, username: newName }, 'only the changed fields');
-      assert.deepEqual(deactivated, { user_id: userId, is_active: false });
-      assert.deepEqual(activated, { user_id: userId, is_active: true });
-      assert.deepEqual(deleted, { user_id: userId });
+      // Each user event carries the whole user after the change and the row's version: newer wins.
+      const state = { user_id: userId, email, username: reg.body.username, full_name: 'Eve Events', role: 'user', is_active: true, is_verified: false };
+      assert.deepEqual(registered, { ...state, entity_version: 1 });
+      assert.deepEqual(Object.keys(requested!).sort(), ['email', 'entity_version', 'expires_at', 'otp_sealed', 'purpose', 'user_id']);
+      assert.deepEqual([requested!.email, requested!.purpose, requested!.entity_version], [email, 'verify_email', 1]);
+      assert.deepEqual(verified, { ...state, is_verified: true, entity_version: 2 });
+      assert.deepEqual(renamed, { ...state, is_verified: true, full_name: 'Eve Renamed', changed: ['full_name'], entity_version: 3 });
+      assert.deepEqual(reUsernamed, { ...state, is_verified: true, full_name: 'Eve Renamed', username: newName, changed: ['username'], entity_version: 4 });
+      assert.deepEqual(deactivated, { ...state, is_verified: true, full_name: 'Eve Renamed', username: newName, is_active: false, changed: ['is_active'], entity_version: 5 });
+      assert.deepEqual(activated, { ...state, is_verified: true, full_name: 'Eve Renamed', username: newName, is_active: true, changed: ['is_active'], entity_version: 6 });
+      assert.deepEqual(deleted, { user_id: userId, entity_version: 7 });
 
       const revoked = rows.filter((r) => r.type === 'auth.session.revoked').map((r) => r.payload);
       assert.deepEqual(
         revoked.map((p) => `${p.session_id} ${p.reason}`).sort(),
         [`${s1.session_id} user_deactivated`, `${s2.session_id} user_deactivated`, `${s3.session_id} user_deleted`].sort(),
       );
-      for (const p of revoked) assert.deepEqual(Object.keys(p).sort(), ['reason', 'session_id', 'user_id']);
+      for (const p of revoked) assert.deepEqual(Object.keys(p).sort(), ['entity_version', 'reason', 'session_id', 'user_id']);
       for (const p of revoked) assert.equal(p.user_id, userId);
 
       // Nothing in any payload of the outbox, from any test of this file, carries a password hash.
@@ -383,7 +385,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
         ['auth.password_reset.requested', null, null],
         ['auth.session.revoked', c.session_id, 'password_reset'],
       ]);
-      assert.deepEqual(Object.keys(rows[3]!.payload).sort(), ['email', 'expires_at', 'otp_sealed', 'user_id']);
+      assert.deepEqual(Object.keys(rows[3]!.payload).sort(), ['email', 'entity_version', 'expires_at', 'otp_sealed', 'user_id']);
       const leaks = await q("select type from auth.outbox where payload::text ilike '%password_hash%' or payload::text like '%$argon2%'");
       assert.deepEqual(leaks, []);
     });

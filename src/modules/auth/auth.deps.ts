@@ -1,10 +1,13 @@
-import type { Access, AuthConfig, Db, Logger, Outbox, RateLimiter, Sealer, Transact } from '../../kernel/index.js';
+import type { Kysely } from 'kysely';
+import type { Access, Logger, Outbox, RateLimiter, Sealer, Transact } from '../../kernel/index.js';
+import type { AuthConfig } from './auth.settings.js';
+import type { DB as AuthTables } from './auth.tables.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** What the auth services need, built once per process in the module's init. */
 export interface AuthDeps {
-  db: Db;
-  transaction: Transact;
+  db: Kysely<AuthTables>;
+  transaction: Transact<AuthTables>;
   outbox: Outbox;
   access: Access;
   config: AuthConfig;

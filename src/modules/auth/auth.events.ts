@@ -1,34 +1,41 @@
-import { SESSION_REVOKED, type NewEvent } from '../../kernel/index.js';
+import { AUTH_EVENTS, type AuthEventType, type AuthPayload } from '../../contracts/auth.js';
+import type { NewEvent } from '../../kernel/index.js';
 import type { RevokeReason } from './sessions.repository.js';
 import type { UserRow } from './users.repository.js';
 
-/**
- * The facts auth publishes (payload version 1, snake_case). Consumers (notifications' projection
- * and mail, every module's revocation list) depend on these shapes: change them only with a new version.
- */
+/** An event of one of auth's contracts, typed by it and stamped with its payload version. */
+function event<T extends AuthEventType>(type: T, payload: AuthPayload<T>): NewEvent<AuthPayload<T>> {
+  return { type, version: AUTH_EVENTS[type].version, payload };
+}
+
+type UserField = AuthPayload<'auth.user.updated'>['changed'][number];
+/** The user as the row stands after the change (its version included). */
+function userState(u: UserRow): AuthPayload<'auth.user.registered'> {
+  return {
+    user_id: u.id,
+    email: u.email,
+    username: u.username,
+    full_name: u.full_name,
+    role: u.role,
+    is_active: u.is_active,
+    is_verified: u.is_verified,
+    entity_version: u.version,
+  };
+}
+
+/** The facts auth publishes; their shapes are the contracts in src/contracts/auth.ts. */
 export const authEvents = {
-  registered: (u: UserRow): NewEvent => ({
-    type: 'auth.user.registered',
-    payload: { user_id: u.id, email: u.email, username: u.username, full_name: u.full_name, role: u.role, is_verified: u.is_verified },
-  }),
-  /** Only the fields that changed, plus the user id. */
-  updated: (userId: string, changed: Partial<Pick<UserRow, 'email' | 'username' | 'full_name' | 'role' | 'is_active' | 'is_verified'>>): NewEvent => ({
-    type: 'auth.user.updated',
-    payload: { user_id: userId, ...changed },
-  }),
-  deleted: (userId: string): NewEvent => ({ type: 'auth.user.deleted', payload: { user_id: userId } }),
-  verified: (u: Pick<UserRow, 'id' | 'email'>): NewEvent => ({ type: 'auth.user.verified', payload: { user_id: u.id, email: u.email } }),
+  registered: (u: UserRow) => event('auth.user.registered', userState(u)),
+  /** `after`: the row as updated; `changed`: the fields the change touched. */
+  updated: (after: UserRow, changed: readonly string[]) => event('auth.user.updated', { ...userState(after), changed: changed as UserField[] }),
+  verified: (u: UserRow) => event('auth.user.verified', userState(u)),
+  /** `last`: the row as it was when deleted; the tombstone is one version newer. */
+  deleted: (last: Pick<UserRow, 'id' | 'version'>) => event('auth.user.deleted', { user_id: last.id, entity_version: last.version + 1 }),
   /** The code travels sealed (ctx.sealer): only a holder of EVENT_SEALING_KEY can read it. */
-  otpRequested: (u: Pick<UserRow, 'id' | 'email'>, otpSealed: string, expiresAt: Date): NewEvent => ({
-    type: 'auth.otp.requested',
-    payload: { user_id: u.id, email: u.email, otp_sealed: otpSealed, purpose: 'verify_email', expires_at: expiresAt.toISOString() },
-  }),
-  passwordResetRequested: (u: Pick<UserRow, 'id' | 'email'>, otpSealed: string, expiresAt: Date): NewEvent => ({
-    type: 'auth.password_reset.requested',
-    payload: { user_id: u.id, email: u.email, otp_sealed: otpSealed, expires_at: expiresAt.toISOString() },
-  }),
-  sessionRevoked: (s: { id: string; user_id: string }, reason: RevokeReason): NewEvent => ({
-    type: SESSION_REVOKED,
-    payload: { session_id: s.id, user_id: s.user_id, reason },
-  }),
+  otpRequested: (u: Pick<UserRow, 'id' | 'email' | 'version'>, otpSealed: string, expiresAt: Date) =>
+    event('auth.otp.requested', { user_id: u.id, email: u.email, otp_sealed: otpSealed, purpose: 'verify_email', expires_at: expiresAt.toISOString(), entity_version: u.version }),
+  passwordResetRequested: (u: Pick<UserRow, 'id' | 'email' | 'version'>, otpSealed: string, expiresAt: Date) =>
+    event('auth.password_reset.requested', { user_id: u.id, email: u.email, otp_sealed: otpSealed, expires_at: expiresAt.toISOString(), entity_version: u.version }),
+  sessionRevoked: (s: { id: string; user_id: string; version: number }, reason: RevokeReason) =>
+    event('auth.session.revoked', { session_id: s.id, user_id: s.user_id, reason, entity_version: s.version }),
 };

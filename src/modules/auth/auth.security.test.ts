@@ -5,6 +5,7 @@
  * The token verifier's unit tests (src/kernel/auth/auth.test.ts) are not repeated here: every case
  * goes through the app's own routes, keys and revocation list.
  */
+import type { AuthConfig } from './auth.settings.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type JWK } from 'jose';
@@ -78,7 +79,7 @@ describe('auth security: tokens, roles, ownership, enumeration, OTP guesses', { 
       },
     });
     app = t.evently.app;
-    settings = { issuer: t.config.auth.issuer, audience: t.config.auth.audience, ttlSeconds: t.config.auth.accessTtlSeconds };
+    settings = { issuer: t.config.tokens.issuer, audience: t.config.tokens.audience, ttlSeconds: t.config.tokens.accessTtlSeconds };
     [alice, bob] = await Promise.all([signUp(app, aliceEmail), signUp(app, unique('bob'))]);
     const tokens = await login(app, ADMIN_EMAIL, ADMIN_PASSWORD);
     const me = await call(app, 'GET', ME, { token: tokens.access_token });
@@ -338,7 +339,7 @@ describe('auth rate limits per client IP behind a trusted proxy', { skip: skipWi
     for (const [r, what] of [[again, 'known'], [againUnknown, 'unknown']] as const) {
       assertError(r, 429, 'RATE_LIMITED', `a second reset request within the cooldown (${what})`);
       const retryAfter = Number(r.headers['retry-after']);
-      assert.ok(retryAfter >= 1 && retryAfter <= t.config.auth.otpResendCooldownSeconds, `Retry-After ${String(r.headers['retry-after'])}`);
+      assert.ok(retryAfter >= 1 && retryAfter <= (t.config.slices.auth as AuthConfig).otpResendCooldownSeconds, `Retry-After ${String(r.headers['retry-after'])}`);
     }
     assert.deepEqual(withoutRequestId(again.body), withoutRequestId(againUnknown.body));
     assert.equal((await codesFor(app, known, /reset/i)).length, 1, 'no second mail');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, newId } from '../../kernel/index.js';
+import { newId } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { normaliseEmail } from './identity.js';
@@ -32,10 +33,10 @@ export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'o
       if (existing) return { exists: existing };
       continue; // deleted between the two statements: try again
     } catch (err) {
-      if (!(err instanceof AppError && err.code === 'USERNAME_TAKEN' && !input.username)) throw err;
+      if (!(authError.is(err, 'USERNAME_TAKEN') && !input.username)) throw err;
     }
   }
-  throw new AppError('USERNAME_TAKEN', 'could not find a free username for the admin');
+  throw authError('USERNAME_TAKEN', 'could not find a free username for the admin');
 }
 
 /**

@@ -1,4 +1,5 @@
-import { AppError, newId, type Sealer, type Tx } from '../../kernel/index.js';
+import { newId, type Sealer, type Tx } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { attemptsExhausted, consumeOtp, OTP_MAX_ATTEMPTS, replaceOtp, takeAttempt, type OtpPurpose } from './otps.repository.js';
 import { burnVerification, hashSecret, newOtp, verifySecret } from './passwords.js';
@@ -22,7 +23,7 @@ export function storeOtp(trx: Tx, user: Pick<UserRow, 'id'>, purpose: OtpPurpose
   return replaceOtp(trx, { id: newId(), user_id: user.id, purpose, code_hash: otp.hash });
 }
 
-const invalid = () => new AppError('OTP_INVALID', 'the code is wrong, expired or already used', { details: [{ field: 'otp', message: 'invalid or expired code' }] });
+const invalid = () => authError('OTP_INVALID', 'the code is wrong, expired or already used', { details: [{ field: 'otp', message: 'invalid or expired code' }] });
 
 /**
  * Checks a guess and returns the code's id to consume in the caller's transaction. The guess is
@@ -36,14 +37,14 @@ export async function checkOtp(deps: AuthDeps, user: UserRow | undefined, purpos
   const attempt = await takeAttempt(deps.db, user.id, purpose);
   if (!attempt) {
     if (await attemptsExhausted(deps.db, user.id, purpose)) {
-      throw new AppError('OTP_ATTEMPTS_EXCEEDED', `too many wrong codes (${OTP_MAX_ATTEMPTS}); request a new code`);
+      throw authError('OTP_ATTEMPTS_EXCEEDED', `too many wrong codes (${OTP_MAX_ATTEMPTS}); request a new code`);
     }
     await burnVerification(guess);
     throw invalid();
   }
   if (!(await verifySecret(attempt.code_hash, guess))) {
     const left = OTP_MAX_ATTEMPTS - attempt.attempts;
-    throw new AppError('OTP_INVALID', 'the code is wrong, expired or already used', { details: [{ field: 'otp', message: 'wrong code', attempts_left: left }] });
+    throw authError('OTP_INVALID', 'the code is wrong, expired or already used', { details: [{ field: 'otp', message: 'wrong code', attempts_left: left }] });
   }
   return attempt.id;
 }

@@ -1,4 +1,5 @@
-import { AppError, rateLimitHeaders, type AuthRateLimitName, type RateLimitRule } from '../../kernel/index.js';
+import { AppError, rateLimitHeaders, type RateLimitRule } from '../../kernel/index.js';
+import type { AuthRateLimitName } from './auth.settings.js';
 import type { AuthDeps } from './auth.deps.js';
 import { emailKey } from './identity.js';
 

@@ -1,4 +1,5 @@
 import { AppError, newId, type Tx } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { burnVerification, verifySecret } from './passwords.js';
 import { revoke, revokeInTransaction } from './revocation.js';
@@ -16,7 +17,7 @@ import {
 import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, tokenPair, type TokenPair } from './tokens.js';
 import { findUserByEmail, lockUser, type UserRow } from './users.repository.js';
 
-const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'email or password is incorrect');
+const invalidCredentials = () => authError('INVALID_CREDENTIALS', 'email or password is incorrect');
 
 /**
  * SPEC §3 login. Unknown email and wrong password take the same path (a full Argon2 verification)
@@ -43,8 +44,8 @@ export async function login(deps: AuthDeps, email: string, password: string, met
 }
 
 function assertMaySignIn(user: UserRow): void {
-  if (!user.is_verified) throw new AppError('EMAIL_NOT_VERIFIED', 'verify your email address before signing in');
-  if (!user.is_active) throw new AppError('ACCOUNT_DISABLED', 'this account is disabled');
+  if (!user.is_verified) throw authError('EMAIL_NOT_VERIFIED', 'verify your email address before signing in');
+  if (!user.is_active) throw authError('ACCOUNT_DISABLED', 'this account is disabled');
 }
 
 export async function startSession(deps: AuthDeps, trx: Tx, user: UserRow, meta: ClientMeta): Promise<TokenPair> {

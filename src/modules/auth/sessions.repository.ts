@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { SESSION_REVOKE_REASONS } from '../../contracts/auth.js';
 import type { Executor } from '../../kernel/index.js';
 
 export interface SessionRow {
@@ -11,9 +12,11 @@ export interface SessionRow {
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  /** Bumped by each rotation and by the revocation; the revocation event carries it. */
+  version: number;
 }
 
-export type RevokeReason = 'logout' | 'user_revoked' | 'admin_revoked' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_deactivated' | 'user_deleted' | 'role_changed' | 'user_unverified';
+export type RevokeReason = (typeof SESSION_REVOKE_REASONS)[number];
 
 export async function insertSession(db: Executor, s: { id: string; user_id: string; max_seconds: number; user_agent: string | null; ip: string | null }): Promise<SessionRow> {
   const { rows } = await sql<SessionRow>`
@@ -71,7 +74,7 @@ export async function lockSession(db: Executor, id: string, idleSeconds: number)
 }
 
 export async function touchSession(db: Executor, id: string): Promise<void> {
-  await sql`update auth.sessions set last_used_at = now() where id = ${id}`.execute(db);
+  await sql`update auth.sessions set last_used_at = now(), version = version + 1 where id = ${id}`.execute(db);
 }
 
 export async function listLiveSessions(db: Executor, userId: string, idleSeconds: number): Promise<SessionRow[]> {
@@ -84,6 +87,7 @@ export async function listLiveSessions(db: Executor, userId: string, idleSeconds
 export interface Revoked {
   id: string;
   user_id: string;
+  version: number;
 }
 
 /** One session (of that user, when given), or every session of a user (but one). */
@@ -95,8 +99,8 @@ export async function revokeSessions(db: Executor, by: RevokeFilter, reason: Rev
     ? sql`id = ${by.id}${by.userId ? sql` and user_id = ${by.userId}` : sql``}`
     : sql`user_id = ${by.userId}${by.exceptId ? sql` and id <> ${by.exceptId}` : sql``}`;
   const { rows } = await sql<Revoked>`
-    update auth.sessions set revoked_at = now(), revoked_reason = ${reason}
-    where ${cond} and revoked_at is null returning id, user_id`.execute(db);
+    update auth.sessions set revoked_at = now(), revoked_reason = ${reason}, version = version + 1
+    where ${cond} and revoked_at is null returning id, user_id, version`.execute(db);
   return rows;
 }
 

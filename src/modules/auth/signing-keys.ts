@@ -5,11 +5,11 @@ import {
   generateSigningKey,
   signingKeyFromPem,
   verificationJwkFromPem,
-  type AuthConfig,
   type Db,
   type Logger,
   type SigningKey,
 } from '../../kernel/index.js';
+import type { AuthConfig } from './auth.settings.js';
 
 export interface SigningKeys {
   current: SigningKey;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { AppError, type Executor } from '../../kernel/index.js';
+import type { Executor } from '../../kernel/index.js';
+import { authError } from './auth.errors.js';
 
 export type Role = 'user' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'admin'];
@@ -16,6 +17,8 @@ export interface UserRow {
   created_at: Date;
   updated_at: Date;
   verified_at: Date | null;
+  /** Bumped by every change of the row; events about the user carry it. */
+  version: number;
 }
 
 export type NewUser = Pick<UserRow, 'id' | 'email' | 'username' | 'full_name' | 'password_hash' | 'role' | 'is_verified'>;
@@ -23,8 +26,8 @@ export type NewUser = Pick<UserRow, 'id' | 'email' | 'username' | 'full_name' | 
 /** Turns the unique-index violation a concurrent duplicate hits into the 409 that names the field. */
 function duplicate(err: unknown): never {
   const e = err as { code?: string; constraint?: string };
-  if (e.code === '23505' && e.constraint === 'users_email_key') throw new AppError('EMAIL_TAKEN', 'an account with this email already exists', { details: [{ field: 'email', message: 'already registered' }] });
-  if (e.code === '23505' && e.constraint === 'users_username_key') throw new AppError('USERNAME_TAKEN', 'this username is taken', { details: [{ field: 'username', message: 'already taken' }] });
+  if (e.code === '23505' && e.constraint === 'users_email_key') throw authError('EMAIL_TAKEN', 'an account with this email already exists', { details: [{ field: 'email', message: 'already registered' }] });
+  if (e.code === '23505' && e.constraint === 'users_username_key') throw authError('USERNAME_TAKEN', 'this username is taken', { details: [{ field: 'username', message: 'already taken' }] });
   throw err;
 }
 
@@ -91,19 +94,19 @@ export async function updateUser(db: Executor, id: string, patch: UserPatch): Pr
   if (patch.is_verified === false) sets.push(sql`verified_at = null`);
   try {
     const { rows } = await sql<UserRow>`
-      update auth.users set ${sql.join([...sets, sql`updated_at = now()`])} where id = ${id} returning *`.execute(db);
+      update auth.users set ${sql.join([...sets, sql`updated_at = now()`, sql`version = version + 1`])} where id = ${id} returning *`.execute(db);
     return rows[0];
   } catch (err) {
     return duplicate(err);
   }
 }
 
-/** True when this call verified the user (false when already verified). */
-export async function markVerified(db: Executor, id: string): Promise<boolean> {
-  const { rows } = await sql`
-    update auth.users set is_verified = true, verified_at = now(), updated_at = now()
-    where id = ${id} and not is_verified returning id`.execute(db);
-  return rows.length > 0;
+/** The user as verified by this call; undefined when already verified. */
+export async function markVerified(db: Executor, id: string): Promise<UserRow | undefined> {
+  const { rows } = await sql<UserRow>`
+    update auth.users set is_verified = true, verified_at = now(), updated_at = now(), version = version + 1
+    where id = ${id} and not is_verified returning *`.execute(db);
+  return rows[0];
 }
 
 export async function deleteUser(db: Executor, id: string): Promise<boolean> {

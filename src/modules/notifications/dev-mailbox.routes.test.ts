@@ -1,3 +1,4 @@
+import type { MailConfig } from './mail.settings.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase } from '../../../test/support/db.js';
@@ -16,7 +17,7 @@ describe('GET /dev/mailbox with the dev mailbox on (no SMTP)', () => {
   const get = (query = '') => t.evently.app.inject({ method: 'GET', url: `/dev/mailbox${query}` });
 
   it('is on by default outside production without SMTP: an OTP lands there', async () => {
-    assert.equal(t.config.mail.devMailbox, true);
+    assert.equal((t.config.slices.notifications as MailConfig).devMailbox, true);
     const email = `solo-${newId().slice(-8)}@example.com`;
     const expires_at = new Date(Date.now() + 600_000).toISOString();
     await emitAuthEvent(t, 'auth.password_reset.requested', { user_id: newId(), email, otp: '123456', expires_at });

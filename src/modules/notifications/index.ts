@@ -1,11 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import type { ModuleDefinition } from '../../kernel/index.js';
+import { defineModule } from '../../kernel/index.js';
 import { devMailboxRoutes } from './dev-mailbox.routes.js';
 import { createMailer } from './mailer.js';
 import { mailConsumer, SEND_EMAIL_JOB } from './mail.consumer.js';
-import { startMailSweep } from './mail.sweep.js';
+import { mailSettings, type MailConfig } from './mail.settings.js';
+import { mailSweepTask } from './mail.sweep.js';
+import type { DB as NotificationsTables } from './notifications.tables.js';
 import { recipientsConsumer } from './recipients.consumer.js';
 import { sendEmailJob } from './send-email.job.js';
+
+export type { MailConfig } from './mail.settings.js';
 
 /** Mails in flight per process (no database connection is held while one talks to the server). */
 const SEND_CONCURRENCY = 5;
@@ -15,27 +19,26 @@ const SEND_CONCURRENCY = 5;
  * out, sent over SMTP and/or kept in the dev mailbox. Recipients come from its own projection of
  * auth users, never from auth's tables.
  */
-export const notificationsModule: ModuleDefinition = {
+export const notificationsModule = defineModule<MailConfig, NotificationsTables>({
   name: 'notifications',
   description: 'Email worker: turns events into emails',
   schema: 'notifications',
   migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+  settings: mailSettings,
 
-  http(app, ctx) {
-    if (ctx.config.mail.devMailbox) devMailboxRoutes(app, ctx.db);
-  },
-
-  worker(ctx) {
-    const mailer = createMailer(ctx.config.mail);
-    if (!mailer) {
+  create(ctx) {
+    const mailer = createMailer(ctx.config);
+    if (!mailer && ctx.platform.roles.includes('worker')) {
       // Mail that can go nowhere would pile up unseen; better to refuse to start.
       throw new Error('notifications: mail has nowhere to go: set SMTP_URL (or EVENTLY_DEV_MAILBOX=true outside production)');
     }
-    ctx.jobs.process(SEND_EMAIL_JOB, sendEmailJob({ transaction: ctx.transaction, mailer, logger: ctx.logger, sealer: ctx.sealer }), { concurrency: SEND_CONCURRENCY });
-    return [recipientsConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)];
+    return {
+      routes(app) {
+        if (ctx.config.devMailbox) devMailboxRoutes(app, ctx.db);
+      },
+      consumers: [recipientsConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)],
+      jobs: mailer ? [{ name: SEND_EMAIL_JOB, handler: sendEmailJob({ transaction: ctx.transaction, mailer, logger: ctx.logger, sealer: ctx.sealer }), concurrency: SEND_CONCURRENCY }] : [],
+      tasks: [mailSweepTask({ db: ctx.db, jobs: ctx.jobs, logger: ctx.logger })],
+    };
   },
-
-  scheduler(ctx) {
-    return startMailSweep({ db: ctx.db, jobs: ctx.jobs, logger: ctx.logger });
-  },
-};
+});

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createAdapters, createFailedEvents, createSealer, newId, newSealingKey, type Config, type DomainEvent, type JobQueue } from '../../kernel/index.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
+import { extendModule } from '../../../test/support/modules.js';
 import { waitFor } from '../../../test/support/outbox-probe.js';
 import { dropPrefix, redisUrl, uniquePrefix } from '../../../test/support/redis.js';
 import { payloadOf } from './auth-events.js';
@@ -31,7 +32,8 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     smtp = await startTestSmtp();
     t = await startTestEvently({
       env: { EVENTLY_DEV_MAILBOX: 'true', OUTBOX_POLL_MS: '50' },
-      modules: { notifications: { ...notificationsModule, worker: (ctx) => [recipientsConsumer(ctx.logger)], scheduler: undefined } },
+      // Only the recipients projection: no mail consumer, job handler or sweep of the module's own.
+      modules: { notifications: extendModule(notificationsModule, (_parts, ctx) => ({ consumers: [recipientsConsumer(ctx.logger)] })) },
     });
   });
   after(async () => {
@@ -152,8 +154,8 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
 
   it('an address field naming several mailboxes is refused by the schema and never sent', TEST, async () => {
     const list = 'victim@example.com, attacker@evil.test';
-    const event = { id: newId(), type: 'auth.otp.requested', version: 1, occurredAt: new Date().toISOString(),
-      payload: { user_id: newId(), email: list, otp_sealed: await (await sealerOf(t)).seal('123456'), purpose: 'verify_email', expires_at: new Date(Date.now() + 600_000).toISOString() } } as unknown as DomainEvent;
+    const event = { id: newId(), type: 'auth.otp.requested', version: 2, occurredAt: new Date().toISOString(), correlationId: null,
+      payload: { user_id: newId(), email: list, otp_sealed: await (await sealerOf(t)).seal('123456'), purpose: 'verify_email', expires_at: new Date(Date.now() + 600_000).toISOString(), entity_version: 1 } } satisfies DomainEvent;
     assert.equal(payloadOf(event, 'auth.otp.requested', t.evently.logger), undefined);
     assert.ok(payloadOf({ ...event, payload: { ...(event.payload as object), email: 'victim@example.com' } }, 'auth.otp.requested', t.evently.logger));
 

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { newId } from '../../kernel/index.js';
+import { newId, startPeriodic } from '../../kernel/index.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import { waitFor } from '../../../test/support/outbox-probe.js';
 import { skipWithoutRedis } from '../../../test/support/redis.js';
 import { mailConsumer, SEND_EMAIL_JOB } from './mail.consumer.js';
 import { mailJobId, type MailKey } from './mail-log.repository.js';
-import { startMailSweep, sweepQueuedMail } from './mail.sweep.js';
+import { mailSweepTask, sweepQueuedMail } from './mail.sweep.js';
 import { sendEmailJob } from './send-email.job.js';
 import { devMailTo, emitAuthEvent, mailLogOf, sealerOf, startTestSmtp, type TestSmtp } from './notifications.testkit.js';
 
@@ -168,7 +168,7 @@ function mailSuite(redis: boolean): void {
     const lost = newUser('timer');
     await sql`insert into notifications.mail_log (event_id, user_id, template, to_email, created_at)
       values (${newId()}, ${lost.user_id}, 'welcome', ${lost.email}, now() - interval '2 minutes')`.execute(db);
-    const sweep = startMailSweep({ db, jobs: t.evently.adapters.jobs, logger: t.evently.logger, intervalMs: 20 });
+    const sweep = startPeriodic([{ ...mailSweepTask({ db, jobs: t.evently.adapters.jobs, logger: t.evently.logger }), everyMs: 20 }], { db, logger: t.evently.logger });
     try {
       await waitFor(() => smtp.to(lost.email).length === 1, 10_000, 'the mail recovered by the timer');
     } finally {

@@ -1,4 +1,4 @@
-import type { Db, JobQueue, Logger, Stoppable } from '../../kernel/index.js';
+import type { Db, JobQueue, Logger, PeriodicTask } from '../../kernel/index.js';
 import { enqueueMail, SEND_EMAIL_JOB } from './mail.consumer.js';
 import { CODE_EXPIRED, codeExpired, giveUpStaleClaims, listQueuedBefore, markFailed } from './mail-log.repository.js';
 
@@ -60,26 +60,19 @@ export async function sweepQueuedMail(db: Db, jobs: JobQueue, o: { now?: Date; b
   return r.created + r.revived;
 }
 
-/** Runs the sweep every `intervalMs`; a failing sweep is logged and tried again at the next tick. */
-export function startMailSweep(o: { db: Db; jobs: JobQueue; logger: Logger; intervalMs?: number }): Stoppable {
-  let running: Promise<void> | undefined;
-  const tick = () => {
-    if (running) return;
-    running = sweepMail(o.db, o.jobs)
-      .then((r) => {
-        if (r.created || r.revived) o.logger.warn(r, 'mail sweep restarted mails whose job was lost or dead');
-        if (r.abandoned) o.logger.error(r, 'mail sweep gave up on interrupted sends: outcome unknown, not sent again');
-        else if (r.expired) o.logger.warn(r, 'mail sweep failed mails whose code expired before they were sent');
-      })
-      .catch((err: Error) => o.logger.error({ err }, 'mail sweep failed'))
-      .finally(() => (running = undefined));
-  };
-  const timer = setInterval(tick, o.intervalMs ?? 30_000);
-  timer.unref();
+/**
+ * The sweep as a periodic task (every 30 s; safe in several schedulers at once, see sweepMail). A
+ * failing sweep is logged by the periodic helper and runs again at its next turn.
+ */
+export function mailSweepTask(o: { db: Db; jobs: JobQueue; logger: Logger }): PeriodicTask {
   return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+    name: 'notifications.mail-sweep',
+    everyMs: 30_000,
+    async run() {
+      const r = await sweepMail(o.db, o.jobs);
+      if (r.created || r.revived) o.logger.warn(r, 'mail sweep restarted mails whose job was lost or dead');
+      if (r.abandoned) o.logger.error(r, 'mail sweep gave up on interrupted sends: outcome unknown, not sent again');
+      else if (r.expired) o.logger.warn(r, 'mail sweep failed mails whose code expired before they were sent');
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createTransport } from 'nodemailer';
-import { isEmailAddress, type Config, type Executor } from '../../kernel/index.js';
+import { isEmailAddress, type Executor } from '../../kernel/index.js';
+import type { MailConfig } from './mail.settings.js';
 import { storeDevMail } from './dev-mailbox.repository.js';
 
 export interface MailMessage {
@@ -129,7 +130,7 @@ function both(smtp: Mailer, dev: Mailer): Mailer {
 }
 
 /** The mailer the configuration asks for; undefined when mail has nowhere to go. */
-export function createMailer(mail: Config['mail']): Mailer | undefined {
+export function createMailer(mail: MailConfig): Mailer | undefined {
   const smtp = mail.smtpUrl ? smtpMailer(mail.smtpUrl, mail.from) : undefined;
   const dev = mail.devMailbox ? devMailboxMailer() : undefined;
   if (smtp && dev) return both(smtp, dev);

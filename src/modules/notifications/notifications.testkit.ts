@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { AUTH_EVENTS, type AuthEventType } from '../../contracts/auth.js';
 import { createOutbox, loadSealer, type DomainEvent, type Sealer } from '../../kernel/index.js';
 import type { TestEvently } from '../../../test/support/evently.js';
 
@@ -6,19 +7,31 @@ import type { TestEvently } from '../../../test/support/evently.js';
 
 export { startTestSmtp, type TestSmtp, type ReceivedMail } from '../../../test/support/smtp.js';
 
+/** What a test leaves out of a user event's payload (the contract needs the whole user). */
+const USER_DEFAULTS = { username: 'someone', full_name: null, role: 'user', is_active: true, is_verified: false, entity_version: 1 };
+const DEFAULTS: Partial<Record<AuthEventType, Record<string, unknown>>> = {
+  'auth.user.registered': USER_DEFAULTS,
+  'auth.user.updated': { ...USER_DEFAULTS, changed: ['email'] },
+  'auth.user.verified': { ...USER_DEFAULTS, is_verified: true },
+  'auth.user.deleted': { entity_version: 2 },
+  'auth.otp.requested': { purpose: 'verify_email', entity_version: 1 },
+  'auth.password_reset.requested': { entity_version: 1 },
+};
+
 /**
- * Writes an auth event the way auth does (its outbox, in a transaction) and lets the relay and the
- * bus deliver it. `occurredAt` backdates it, to deliver events out of order.
+ * Writes an auth event the way auth does (its outbox, in a transaction, at its contract's payload
+ * version) and lets the relay and the bus deliver it; fields of the contract the test leaves out
+ * get plain defaults. `occurredAt` backdates it.
  */
-export async function emitAuthEvent(t: TestEvently, type: string, payload: unknown, occurredAt?: Date): Promise<DomainEvent> {
+export async function emitAuthEvent(t: TestEvently, type: AuthEventType, given: Record<string, unknown>, occurredAt?: Date): Promise<DomainEvent> {
+  let payload: Record<string, unknown> = { ...DEFAULTS[type], ...given };
   // A plain `otp` is sealed as auth seals it, so tests can still write the digits they expect.
-  const p = payload as Record<string, unknown>;
-  if (typeof p.otp === 'string') {
-    const { otp, ...rest } = p;
+  if (typeof payload.otp === 'string') {
+    const { otp, ...rest } = payload;
     payload = { ...rest, otp_sealed: await (await sealerOf(t)).seal(otp as string) };
   }
   return t.evently.database.transaction(async (trx) => {
-    const [event] = await createOutbox('auth', t.evently.outboxSignal).add(trx, { type, payload });
+    const [event] = await createOutbox('auth', t.evently.outboxSignal).add(trx, { type, version: AUTH_EVENTS[type].version, payload });
     if (!occurredAt) return event!;
     await sql`update auth.outbox set occurred_at = ${occurredAt} where id = ${event!.id}`.execute(trx);
     return { ...event!, occurredAt: occurredAt.toISOString() };

@@ -1,0 +1,100 @@
+import { bool, formatRates, int, optional, parseRate, rates, str, type ModuleSettings, type PlatformConfig, type ParsedSettings, type RateSpec } from '../../kernel/index.js';
+
+export type AuthRateLimitName = 'login' | 'register' | 'verify' | 'resend' | 'forgot' | 'reset';
+
+/** What the auth module is configured with: its own settings and the platform's token settings. */
+export interface AuthConfig {
+  /** PEM of the signing key; undefined: a development key kept in the database. */
+  signingKeyPem: string | undefined;
+  previousKeyPem: string | undefined;
+  issuer: string;
+  audience: string;
+  accessTtlSeconds: number;
+  sessionIdleSeconds: number;
+  sessionMaxSeconds: number;
+  otpResendCooldownSeconds: number;
+  /** Per endpoint, per key kind (ip, email); null: that limit is off. Empty when rate limits are off. */
+  rateLimits: Partial<Record<AuthRateLimitName, Partial<Record<'ip' | 'email', RateSpec | null>>>>;
+  admin: { email: string; password: string } | undefined;
+}
+
+function authRates<const N extends string>(names: readonly N[], defaults: Record<N, string>, doc: string) {
+  const parsed = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, parseRate(v as string)])) as Record<N, RateSpec | null>;
+  return rates(names, {
+    default: parsed,
+    defaultDoc: `\`${formatRates(parsed)}\``,
+    doc: `${doc} Format \`${names.map((n) => `${n}=N/window`).join(',')}\` (window in s, m or h; \`off\` disables one): a token bucket of N, refilled one every window/N.`,
+  });
+}
+
+export const AUTH_SETTINGS = {
+  AUTH_SIGNING_KEY: optional(str({
+    secret: true,
+    defaultDoc: 'generated once and kept in the database (development only)',
+    doc: 'PKCS#8 PEM private key (Ed25519 → EdDSA, or P-256 → ES256) that signs access tokens. Required in production. `\\n` escapes are accepted.',
+  })),
+  AUTH_PREVIOUS_SIGNING_KEY: optional(str({
+    secret: true,
+    defaultDoc: 'none',
+    doc: 'After a rotation, the previous key (private or public PEM): its tokens keep verifying until they expire. Remove it once AUTH_ACCESS_TOKEN_TTL_S has passed.',
+  })),
+  AUTH_SESSION_IDLE_TIMEOUT_S: int({ min: 60, default: 7 * 24 * 3600, doc: 'A session not refreshed for this long ends (seconds).' }),
+  AUTH_SESSION_MAX_LIFETIME_S: int({ min: 60, default: 30 * 24 * 3600, doc: 'A session ends this long after its login, however active (seconds).' }),
+  AUTH_OTP_RESEND_COOLDOWN_S: int({ min: 0, max: 3600, default: 60, doc: 'Minimum time between two codes mailed to one address (resend, forgot-password).' }),
+  AUTH_RATE_LIMITS: bool({ default: true, doc: 'Apply the AUTH_RATE_* limits. Turn off only behind a gateway that limits these routes itself.' }),
+  AUTH_RATE_LOGIN: authRates(['ip', 'email'], { ip: '30/1m', email: '10/15m' }, 'Login attempts per client IP and per email (fail closed: refused while the limit store is down).'),
+  AUTH_RATE_REGISTER: authRates(['ip'], { ip: '20/1h' }, 'Registrations per client IP.'),
+  AUTH_RATE_VERIFY: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Email verification attempts (fail closed).'),
+  AUTH_RATE_RESEND: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Verification code resends.'),
+  AUTH_RATE_FORGOT: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Password reset requests.'),
+  AUTH_RATE_RESET: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Password reset attempts with a code (fail closed).'),
+  EVENTLY_ADMIN_EMAIL: optional(str({
+    pattern: /^[^\s@]+@[^\s@]+$/,
+    defaultDoc: 'none',
+    doc: 'With EVENTLY_ADMIN_PASSWORD: a verified admin with this email is created at start if the email is not taken yet. There are no default credentials.',
+  })),
+  EVENTLY_ADMIN_PASSWORD: optional(str({
+    secret: true,
+    defaultDoc: 'none',
+    doc: 'Password of the EVENTLY_ADMIN_EMAIL admin (8–128 characters with upper case, lower case and a digit).',
+  })),
+} as const;
+
+type AuthSettings = ParsedSettings<typeof AUTH_SETTINGS>;
+
+/** A PEM given in one line (`\n` escapes, as env files and some platforms force) works too. */
+function pem(raw: string | undefined): string | undefined {
+  return raw?.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
+}
+
+export const authSettings: ModuleSettings<AuthConfig> = {
+  table: AUTH_SETTINGS,
+  slice(raw, platform: PlatformConfig): AuthConfig {
+    const s = raw as AuthSettings;
+    return {
+      signingKeyPem: pem(s.AUTH_SIGNING_KEY),
+      previousKeyPem: pem(s.AUTH_PREVIOUS_SIGNING_KEY),
+      issuer: platform.tokens.issuer,
+      audience: platform.tokens.audience,
+      accessTtlSeconds: platform.tokens.accessTtlSeconds,
+      sessionIdleSeconds: s.AUTH_SESSION_IDLE_TIMEOUT_S,
+      sessionMaxSeconds: s.AUTH_SESSION_MAX_LIFETIME_S,
+      otpResendCooldownSeconds: s.AUTH_OTP_RESEND_COOLDOWN_S,
+      rateLimits: s.AUTH_RATE_LIMITS
+        ? { login: s.AUTH_RATE_LOGIN, register: s.AUTH_RATE_REGISTER, verify: s.AUTH_RATE_VERIFY, resend: s.AUTH_RATE_RESEND, forgot: s.AUTH_RATE_FORGOT, reset: s.AUTH_RATE_RESET }
+        : {},
+      admin: s.EVENTLY_ADMIN_EMAIL && s.EVENTLY_ADMIN_PASSWORD ? { email: s.EVENTLY_ADMIN_EMAIL, password: s.EVENTLY_ADMIN_PASSWORD } : undefined,
+    };
+  },
+  check(c, platform, raw) {
+    const problems: string[] = [];
+    const s = raw as AuthSettings;
+    if (Boolean(s.EVENTLY_ADMIN_EMAIL) !== Boolean(s.EVENTLY_ADMIN_PASSWORD)) {
+      problems.push('EVENTLY_ADMIN_EMAIL and EVENTLY_ADMIN_PASSWORD (or EVENTLY_ADMIN_PASSWORD_FILE) go together: set both or neither');
+    }
+    if (c.sessionIdleSeconds > c.sessionMaxSeconds) problems.push('AUTH_SESSION_IDLE_TIMEOUT_S must not exceed AUTH_SESSION_MAX_LIFETIME_S');
+    // A generated key would live in the database next to the data it protects.
+    if (platform.env === 'production' && !c.signingKeyPem) problems.push('AUTH_SIGNING_KEY (or AUTH_SIGNING_KEY_FILE) is required in production to run the auth module');
+    return problems;
+  },
+};
