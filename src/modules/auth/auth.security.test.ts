@@ -6,7 +6,7 @@
  * goes through the app's own routes, keys and revocation list.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../../../test/support/suite.js';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type JWK } from 'jose';
 import {
   ADMIN_EMAIL,
