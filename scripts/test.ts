@@ -3,13 +3,17 @@
  * Without DATABASE_URL it starts an embedded PostgreSQL for the run. Each test file creates and drops
  * its own databases (named evently_t_<run>_…); whatever a killed run left behind is dropped here.
  * Arguments narrow the run: `npm test -- src/kernel/jobs` runs the files whose path contains that.
+ * The run ends with what was skipped and why: each skipped suite with its number of tests, as noted
+ * by test/support/suite.ts (node:test's own summary above it counts skipped tests, not suites).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createLogger, startEmbeddedPostgres } from '../src/kernel/index.js';
+import type { SkippedEntry } from '../test/support/suite.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
@@ -42,9 +46,14 @@ if (!env.DATABASE_URL) {
   embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger({ level: 'warn', service: 'test' }), database: 'postgres' });
   env.DATABASE_URL = embedded.url;
 }
-if (!env.REDIS_URL) {
-  console.log('*** NOTICE: REDIS_URL is not set: Redis-backed suites will be skipped (REQUIRE_REDIS=1 fails instead)');
+if (!env.REDIS_URL && env.REQUIRE_REDIS === '1') {
+  console.log('*** REQUIRE_REDIS=1 but REDIS_URL is not set: the files with Redis-backed suites will fail');
+} else if (!env.REDIS_URL) {
+  console.log('*** NOTICE: REDIS_URL is not set: Redis-backed suites will be skipped, listed at the end (REQUIRE_REDIS=1 fails instead)');
 }
+
+const skipsDir = mkdtempSync(path.join(tmpdir(), 'evently-test-'));
+env.EVENTLY_TEST_SKIPS = path.join(skipsDir, 'skipped.jsonl');
 
 const concurrency = Number(env.TEST_CONCURRENCY ?? 2);
 const child = spawn(
@@ -54,10 +63,38 @@ const child = spawn(
   { cwd: root, env, stdio: 'inherit' },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+console.log(`\n${skipSummary(env.EVENTLY_TEST_SKIPS)}`);
+if (!env.REDIS_URL && env.REQUIRE_REDIS === '1') console.log('*** REQUIRE_REDIS=1 but REDIS_URL is not set: the files with Redis-backed suites failed');
+rmSync(skipsDir, { recursive: true, force: true });
 
 await dropLeftovers(env.DATABASE_URL, runId).catch((e: Error) => console.error(`could not drop test databases: ${e.message}`));
 await embedded?.stop();
 process.exit(code);
+
+/** Per reason: how many suites and tests were skipped, then each suite (file › suite, tests). */
+function skipSummary(log: string): string {
+  let lines: string[];
+  try {
+    lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    lines = []; // nothing was skipped: no test file wrote to it
+  }
+  const byReason = new Map<string, SkippedEntry[]>();
+  for (const e of lines.map((l) => JSON.parse(l) as SkippedEntry)) byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e]);
+  if (!byReason.size) return 'skipped: none';
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return [...byReason].flatMap(([reason, entries]) => {
+    entries.sort((a, b) => a.file.localeCompare(b.file));
+    const suites = entries.filter((e) => e.suite).length;
+    const single = entries.length - suites;
+    const tests = entries.reduce((n, e) => n + e.tests, 0);
+    const what = [plural(suites, 'suite'), ...(single ? [plural(single, 'single test')] : [])].join(' and ');
+    return [
+      `skipped: ${what}, ${plural(tests, 'test')} in all — ${reason}`,
+      ...entries.map((e) => `  ${[e.file, ...e.names].join(' › ')} (${e.suite ? plural(e.tests, 'test') : 'single test'})`),
+    ];
+  }).join('\n');
+}
 
 /** Drops the databases this run's files did not drop (a failed or killed test file). */
 async function dropLeftovers(url: string, run: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it, before, after, afterEach } from '../support/suite.js';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import {

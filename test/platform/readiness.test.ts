@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after } from '../support/suite.js';
 import assert from 'node:assert/strict';
 import { startTestEvently, type TestEvently } from '../support/evently.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';

@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from '../../../test/support/suite.js';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createLogger } from '../logger.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';

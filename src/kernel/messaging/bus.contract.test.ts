@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from '../../../test/support/suite.js';
 import type { Redis } from 'ioredis';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { failedEventsForSuite, makeEvent, memoryHarness, recorder, redisHarness, sleep, waitFor, type BusHarness } from './bus.testkit.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { before, after } from 'node:test';
+import { before, after } from '../../../test/support/suite.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.js';
 import { newRedis } from '../../../test/support/redis.js';
 import { createDatabase, type Database } from '../db/database.js';

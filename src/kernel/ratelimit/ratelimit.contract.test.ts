@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanupRedis, newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders, type RateLimiter, type RateLimitRule } from './index.js';

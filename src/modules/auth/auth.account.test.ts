@@ -1,7 +1,7 @@
 import type { AuthConfig } from './auth.settings.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../../../test/support/suite.js';
 import {
   ADMIN_EMAIL,
   ADMIN_ENV,

@@ -7,7 +7,7 @@
  */
 import type { AuthConfig } from './auth.settings.js';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../../../test/support/suite.js';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type JWK } from 'jose';
 import {
   ADMIN_EMAIL,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../../../test/support/suite.js';
 import { sql } from 'kysely';
 import { newId, startPeriodic } from '../../kernel/index.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
