@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   AppError,
+  assertDatabaseReachable,
   ConfigError,
   createOutbox,
   createDatabase,
@@ -205,6 +206,7 @@ function assertPortFree(host: string, port: number): Promise<void> {
 /** Runs a command against the database: DATABASE_URL, else the embedded one (the server's if it runs). */
 async function withDatabaseUrl(config: Config, fn: (url: string, logger: Logger) => Promise<number>, level = 'warn'): Promise<number> {
   const logger = createLogger({ level: config.log.level === 'info' ? level : config.log.level, service: 'evently-cli' });
+  if (config.database.url) await assertDatabaseReachable(config.database.url);
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger, attach: true });
   try {
     return await fn(config.database.url ?? embedded!.url, logger);

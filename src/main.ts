@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import {
   assertCanRunModules,
+  assertDatabaseReachable,
   withTimeout,
   createAccess,
   loadSealer,
@@ -101,17 +102,18 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   let app: App | undefined;
   try {
     let databaseUrl = config.database.url;
-    if (!databaseUrl) {
+    if (databaseUrl) await assertDatabaseReachable(databaseUrl);
+    else {
       const embedded = await startEmbeddedPostgres({ dataDir: config.database.dataDir, logger });
       onStop('embedded postgres', () => embedded.stop());
       databaseUrl = embedded.url;
     }
-    if (config.database.migrateOnStart) await migrateModules(databaseUrl, modules, logger);
     const database = createDatabase({ ...config.database, url: databaseUrl, logger, applicationName: serviceName(config) });
     onStop('database pool', () => database.close());
-
+    // Redis is reached (or refused) before any migration runs: a wrong REDIS_URL changes nothing.
     const adapters = await createAdapters(config, logger, createFailedEvents(database.db));
     onStop('adapters', () => adapters.close());
+    if (config.database.migrateOnStart) await migrateModules(databaseUrl, modules, logger);
 
     const registry = new Registry();
     const server = await createServer({

@@ -59,12 +59,18 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
   // The shared client fails fast while Redis is down (no offline queue): callers decide between
   // failing open and failing closed instead of hanging.
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
-  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  let lastError: Error | undefined;
+  redis.on('error', (err) => {
+    lastError = err;
+    logger.debug({ err: err.message }, 'redis connection error');
+  });
   try {
-    await withTimeout(redis.connect(), 10_000, `Redis at ${redactUrl(url)} did not answer`);
+    await withTimeout(redis.connect(), 10_000, 'no answer');
   } catch (e) {
     redis.disconnect();
-    throw e;
+    // ioredis rejects with "Connection is closed."; the reason is the last connection error.
+    const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? (e as Error).message;
+    throw new Error(`cannot reach Redis at ${redisAddress(url)} (REDIS_URL): ${reason}. Start Redis, fix REDIS_URL, or unset it to run all-in-one with in-process adapters`, { cause: e });
   }
   const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
@@ -85,12 +91,11 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
   };
 }
 
-export function redactUrl(url: string): string {
+function redisAddress(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    return `${u.hostname}:${u.port || 6379}`;
   } catch {
-    return '(invalid url)';
+    return '(invalid URL)';
   }
 }

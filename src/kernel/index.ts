@@ -16,6 +16,6 @@ export type { Cache, CacheSetOptions } from './cache/index.js';
 export type { RateLimiter, RateLimitRule, RateLimitDecision } from './ratelimit/index.js';
 export { rateLimitHeaders } from './ratelimit/index.js';
 export * from './auth/index.js';
-export { createAdapters, redactUrl, type Adapters } from './adapters.js';
+export { createAdapters, type Adapters } from './adapters.js';
 export { defineModule, type ModuleContext, type ModuleDefinition, type ModuleParts, type Consumer, type JobRegistration } from './module.js';
 export { startPeriodic, periodicMetrics, type Periodic, type PeriodicTask, type PeriodicMetrics } from './periodic.js';

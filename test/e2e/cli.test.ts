@@ -9,6 +9,7 @@ import { startTestEvently } from '../support/evently.js';
 import { eventually, sqlRows } from '../support/auth.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
 
 describe('npm start with nothing configured: embedded PostgreSQL, in-process adapters', () => {
@@ -73,6 +74,46 @@ describe('npm start with nothing configured: embedded PostgreSQL, in-process ada
       proc.child.kill('SIGINT');
     }
     assert.equal(await within(proc.exited, 10_000, 'shutdown after SIGINT'), 0);
+  });
+
+  it('Ctrl-C twice (as npm start delivers it) still stops gracefully; admin create meanwhile uses the running server\'s database', async () => {
+    const e = await env();
+    const proc = runCli(['start'], e);
+    const url = `http://127.0.0.1:${e.PORT}`;
+    try {
+      await waitForReady(url, proc, 30_000);
+      // Beside the running server: the command joins its embedded PostgreSQL instead of refusing.
+      const admin = runCli(['admin', 'create', '--email', 'beside@example.com', '--password-stdin'], { ...e, PORT: '' }, 'Bes1de-the-server\n');
+      assert.equal(await within(admin.exited, 30_000, 'admin create beside the server'), 0, admin.output());
+      assert.match(admin.output(), /admin beside@example\.com created/);
+      const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'beside@example.com', password: 'Bes1de-the-server' }) });
+      assert.equal(login.status, 200, 'the server sees the admin: one database');
+    } finally {
+      // A terminal signals npm and node; npm forwards its own: node gets SIGINT twice, moments apart.
+      proc.child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 2));
+      proc.child.kill('SIGINT');
+    }
+    assert.equal(await within(proc.exited, 15_000, 'shutdown after two SIGINTs'), 0, proc.output());
+    assert.match(proc.output(), /already shutting down; the repeated signal is ignored/);
+    assert.match(proc.output(), /"msg":"stopped"/);
+    assert.ok(!existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the process');
+  });
+
+  it('a port in use stops the start before a new data folder is initialised', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const fresh = mkdtempSync(path.join(tmpdir(), 'evently-e2e-port-'));
+    try {
+      const proc = runCli(['start'], { ...(await env()), PORT: String(port), EVENTLY_DATA_DIR: fresh });
+      assert.equal(await within(proc.exited, 20_000, 'exit'), 1);
+      assert.match(proc.output(), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.ok(!existsSync(path.join(fresh, 'pg')), 'no database was initialised');
+    } finally {
+      blocker.close();
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('recovers a data folder whose PostgreSQL outlived a killed process', async () => {
@@ -147,6 +188,54 @@ describe('split mode', () => {
       }
       assert.equal(await within(proc.exited, 10_000, 'shutdown'), 0);
     });
+  });
+});
+
+describe('the command line tells what is wrong and what to do', () => {
+  it('no command, an unknown one or a misplaced option: usage and exit 64', async () => {
+    for (const args of [[], ['frobnicate'], ['start', '--group', 'x'], ['events', 'replay', '--group', 'g']]) {
+      const proc = runCli(args, { ...process.env });
+      assert.equal(await within(proc.exited, 20_000, 'exit'), 64, `${args.join(' ')}: ${proc.output()}`);
+      assert.match(proc.output(), /Usage: evently <command>/);
+    }
+  });
+
+  it('names the setting and the address when PostgreSQL or Redis cannot be reached', async () => {
+    const noDb = runCli(['start', '--port', '0'], { ...envWithout('REDIS_URL'), DATABASE_URL: 'postgres://evently:s3cret-pw@127.0.0.1:1/evently' });
+    assert.equal(await within(noDb.exited, 20_000, 'exit'), 1);
+    assert.match(noDb.output(), /cannot reach PostgreSQL at 127\.0\.0\.1:1\/evently \(DATABASE_URL\): ECONNREFUSED\. Start PostgreSQL, fix DATABASE_URL/);
+    assert.doesNotMatch(noDb.output(), /s3cret-pw/);
+    const noRedis = runCli(['start', '--port', '0'], { ...process.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/none-needed', REDIS_URL: 'redis://127.0.0.1:1' });
+    assert.equal(await within(noRedis.exited, 30_000, 'exit'), 1);
+    assert.match(noRedis.output(), /cannot reach (Redis at 127\.0\.0\.1:1 \(REDIS_URL\): ECONNREFUSED\. Start Redis, fix REDIS_URL|PostgreSQL)/);
+  });
+});
+
+describe('evently events: dead letters listed and replayed', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  it('lists what a group could not handle, replays its dead letters and says when an id is not one', async () => {
+    const env = { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url };
+    const empty = runCli(['events', 'dead'], env);
+    assert.equal(await within(empty.exited, 30_000, 'events dead'), 0, empty.output());
+    assert.match(empty.output(), /no failed events/);
+    const id = '01a00000-0000-7000-8000-000000000001';
+    await sqlRows(tdb.url, `insert into platform.failed_events (group_name, event_key, event_type, event, status, attempts, last_error)
+      values ('notifications', $1, 'auth.user.registered', $2, 'dead', 10, 'smtp said no')`, [id, JSON.stringify({ id, type: 'auth.user.registered' })]);
+    const listed = runCli(['events', 'dead', '--group', 'notifications'], env);
+    assert.equal(await within(listed.exited, 30_000, 'events dead'), 0, listed.output());
+    assert.match(listed.output(), new RegExp(`${id}.*auth\\.user\\.registered.*dead.*10.*smtp said no`));
+    const unknown = runCli(['events', 'replay', '--group', 'notifications', '--event', 'not-there'], env);
+    assert.equal(await within(unknown.exited, 30_000, 'replay'), 65, unknown.output());
+    const replayed = runCli(['events', 'replay', '--group', 'notifications', '--all'], env);
+    assert.equal(await within(replayed.exited, 30_000, 'replay'), 0, replayed.output());
+    assert.match(replayed.output(), /1 event of group notifications queued for replay/);
+    const [row] = await sqlRows<{ status: string; attempts: number }>(tdb.url, 'select status, attempts from platform.failed_events where event_key = $1', [id]);
+    assert.deepEqual(row, { status: 'retrying', attempts: 0 });
   });
 });
 

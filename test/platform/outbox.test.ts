@@ -130,6 +130,7 @@ function outboxContract(name: string, factory: () => BusFactory, skip: string | 
         subscribe: (s) => real.subscribe(s),
         start: () => real.start(),
         stop: () => real.stop(),
+        pending: () => real.pending(),
         async publish(events) {
           await real.publish(events);
           if (failOnce) {

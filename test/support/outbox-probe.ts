@@ -47,6 +47,7 @@ export function countingBus(bus: EventBus, delivered: DomainEvent[]): EventBus {
     publish: (events) => bus.publish(events),
     start: () => bus.start(),
     stop: () => bus.stop(),
+    pending: () => bus.pending(),
     subscribe: (s) =>
       bus.subscribe({
         ...s,

@@ -90,6 +90,33 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Prom
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Fails with a message a newcomer can act on when the server cannot be reached: which setting,
+ * which address, what to do (the driver alone says "connect ECONNREFUSED" from deep in a migration).
+ */
+export async function assertDatabaseReachable(url: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    let where = '(invalid URL)';
+    try {
+      const u = new URL(url);
+      where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      // keep the placeholder: never echo a URL that may hold a password
+    }
+    throw new Error(
+      `cannot reach PostgreSQL at ${where} (DATABASE_URL): ${e.code ?? e.message}. Start PostgreSQL, fix DATABASE_URL, or unset it to use the embedded PostgreSQL`,
+      { cause: err },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Creates a database if missing (used by tests and by the embedded start). */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });

@@ -186,6 +186,17 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
         );
     },
 
+    async counts() {
+      // The names this process knows (handlers it runs, queues it used): the others' are theirs to report.
+      const names = [...new Set([...handlers.keys(), ...queues.keys()])];
+      return Promise.all(
+        names.map(async (name) => {
+          const c = await queueFor(name).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
+          return { name, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), delayed: c.delayed ?? 0, active: c.active ?? 0, dead: c.failed ?? 0 };
+        }),
+      );
+    },
+
     async retryDead(name, id) {
       const job = await queueFor(name).getJob(encodeJobId(id));
       if (!job || (await job.getState()) !== 'failed') return false;

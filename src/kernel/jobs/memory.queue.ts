@@ -158,6 +158,19 @@ export function createMemoryQueue({ retry, logger }: MemoryQueueOptions): JobQue
       for (const lane of lanes.values()) pump(lane);
     },
 
+    async counts() {
+      return [...lanes].map(([name, lane]) => {
+        const c = { name, waiting: 0, delayed: 0, active: 0, dead: 0 };
+        for (const job of lane.jobs.values()) {
+          if (job.state === 'waiting') c.waiting++;
+          else if (job.state === 'delayed') c.delayed++;
+          else if (job.state === 'active') c.active++;
+          else if (job.state === 'failed') c.dead++;
+        }
+        return c;
+      });
+    },
+
     async deadLetters(name, limit = 100) {
       const lane = laneFor(name);
       if (limit <= 0) return [];

@@ -151,6 +151,7 @@ function contract(make: Factory): void {
     });
     assert.ok(Math.abs(Date.parse(dead!.failedAt) - Date.now()) < 60_000, dead!.failedAt);
     assert.deepEqual(calls, [1, 2]);
+    assert.deepEqual(await q.counts(), [{ name: 'doomed', waiting: 0, delayed: 0, active: 0, dead: 1 }], 'the metrics see the dead job');
 
     healthy = true;
     assert.equal(await q.retryDead('doomed', 'dead:1'), true);

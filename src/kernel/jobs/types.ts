@@ -54,6 +54,16 @@ export interface JobQueue {
   deadLetters(name: string, limit?: number): Promise<DeadJob[]>;
   /** Moves a dead job back to waiting; false when no such dead job. */
   retryDead(name: string, id: string): Promise<boolean>;
+  /** Jobs per name by state, for metrics: the queue's depth (waiting, delayed, active) and its dead ones. */
+  counts(): Promise<JobCounts[]>;
   /** Waits for jobs in flight, then closes. */
   stop(): Promise<void>;
+}
+
+export interface JobCounts {
+  name: string;
+  waiting: number;
+  delayed: number;
+  active: number;
+  dead: number;
 }

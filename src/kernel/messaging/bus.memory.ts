@@ -15,8 +15,6 @@ export interface MemoryBusOptions {
 
 export interface MemoryEventBus extends EventBus {
   readonly kind: 'memory';
-  /** Events handed to groups and not handled (or set aside) yet. */
-  pending(): number;
 }
 
 interface Group {
@@ -26,6 +24,8 @@ interface Group {
   turn: number;
   /** Serialises the group's deliveries so it sees events in publish order across publish calls. */
   tail: Promise<void>;
+  /** Events handed to the group and not handled (or set aside) yet. */
+  queued: number;
 }
 
 class BusStoppedError extends Error {
@@ -50,7 +50,6 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
   const subscriptions: Subscription[] = [];
   const groups = new Map<string, Group>();
   const inFlight = new Set<Promise<unknown>>();
-  let queued = 0;
   let retries: RetryLoop | undefined;
   let state: 'idle' | 'running' | 'stopped' = 'idle';
 
@@ -73,13 +72,13 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
   }
 
   function enqueue(name: string, group: Group, events: DomainEvent[]): Promise<void> {
-    queued += events.length;
+    group.queued += events.length;
     const run = group.tail.then(async () => {
       for (const event of events) {
         try {
           await deliver(name, group, event);
         } finally {
-          queued--;
+          group.queued--;
         }
       }
     });
@@ -114,7 +113,7 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
       subscriptions.push(sub);
       const group = groups.get(sub.group);
       if (group) group.handlers.push(sub.handler);
-      else groups.set(sub.group, { topics: [...sub.topics], handlers: [sub.handler], turn: 0, tail: Promise.resolve() });
+      else groups.set(sub.group, { topics: [...sub.topics], handlers: [sub.handler], turn: 0, tail: Promise.resolve(), queued: 0 });
     },
 
     async start() {
@@ -133,6 +132,6 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
       await retries?.stop();
     },
 
-    pending: () => queued,
+    pending: async () => [...groups].map(([group, g]) => ({ group, pending: g.queued })),
   };
 }

@@ -132,6 +132,24 @@ export function createRedisBus(options: RedisBusOptions): EventBus {
       if (handlers.size) retries = startRetryLoop({ failed: options.failed, handlers, policy, pollMs: options.retryPollMs ?? 1_000, logger });
     },
 
+    async pending() {
+      // XPENDING's summary per stream and group: entries read by some consumer of the group and not acknowledged.
+      const groups = [...new Map(subscriptions.map((s) => [s.group, s.topics])).entries()];
+      return Promise.all(
+        groups.map(async ([group, topics]) => {
+          let pending = 0;
+          for (const key of modulesOfTopics(topics).map((m) => busStreamKey(prefix, m))) {
+            try {
+              pending += Number(((await redis.xpending(key, group)) as [number])[0] ?? 0);
+            } catch (err) {
+              if (!String(err).includes('NOGROUP')) throw err; // not created yet: nothing pending
+            }
+          }
+          return { group, pending };
+        }),
+      );
+    },
+
     async stop() {
       if (state === 'stopped') return;
       state = 'stopped';

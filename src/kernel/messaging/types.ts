@@ -36,6 +36,8 @@ export interface EventBus {
   start(): Promise<void>;
   /** Stops taking new deliveries and waits for handlers in flight. */
   stop(): Promise<void>;
+  /** Events delivered to this process's groups and not acknowledged yet, per group (metrics). */
+  pending(): Promise<{ group: string; pending: number }[]>;
 }
 
 /** The producing module of an event type: its first segment. */

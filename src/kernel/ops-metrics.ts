@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { Gauge, type Registry } from 'prom-client';
+import type { Db } from './db/database.js';
+import { quoteIdent } from './db/platform.sql.js';
+import type { JobQueue } from './jobs/types.js';
+import type { Logger } from './logger.js';
+import type { FailedEvents } from './messaging/failed-events.js';
+import type { EventBus } from './messaging/types.js';
+
+/**
+ * What an operator watches besides request rates: the database pool, each module's outbox backlog,
+ * the bus's pending and failed deliveries per consumer group, and the job queues. Read at scrape
+ * time (prom-client's collect), so nothing runs between scrapes; a source that cannot answer
+ * leaves its gauges out of that scrape (logged) instead of failing /metrics.
+ */
+export function registerOperationalMetrics(registry: Registry, o: {
+  pool: pg.Pool;
+  db: Db;
+  /** The outbox schemas this process relays (its modules'). */
+  schemas: readonly string[];
+  bus: EventBus;
+  failed: FailedEvents;
+  jobs: JobQueue;
+  logger: Logger;
+}): void {
+  const guarded = (what: string, collect: () => Promise<void>) => async () => {
+    try {
+      await collect();
+    } catch (err) {
+      o.logger.warn({ metric: what, err: (err as Error).message }, 'metric could not be read');
+    }
+  };
+
+  new Gauge({
+    name: 'evently_db_pool_connections',
+    help: 'PostgreSQL pool of this process: total and idle connections, and queries waiting for one',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, o.pool.totalCount);
+      this.set({ state: 'idle' }, o.pool.idleCount);
+      this.set({ state: 'waiting' }, o.pool.waitingCount);
+    },
+  });
+
+  const backlog = new Gauge({ name: 'evently_outbox_backlog', help: 'Events written to a module outbox and not published to the bus yet', labelNames: ['module'], registers: [registry] });
+  new Gauge({
+    name: 'evently_outbox_oldest_unpublished_age_seconds',
+    help: 'Age of the oldest unpublished event of a module outbox (0 when none)',
+    labelNames: ['module'],
+    registers: [registry],
+    collect: guarded('outbox', async function (this: Gauge<'module'>) {
+      for (const schema of o.schemas) {
+        // The partial index of unpublished rows keeps this cheap however large the outbox grows.
+        const { rows } = await sql<{ n: number; age: number | null }>`
+          select count(*)::int as n, extract(epoch from now() - min(occurred_at))::float8 as age
+          from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at is null`.execute(o.db);
+        backlog.set({ module: schema }, rows[0]!.n);
+        this.set({ module: schema }, rows[0]!.age ?? 0);
+      }
+    }),
+  });
+
+  new Gauge({
+    name: 'evently_bus_pending',
+    help: 'Events delivered to a consumer group of this process and not acknowledged yet',
+    labelNames: ['group'],
+    registers: [registry],
+    collect: guarded('bus pending', async function (this: Gauge<'group'>) {
+      for (const { group, pending } of await o.bus.pending()) this.set({ group }, pending);
+    }),
+  });
+
+  new Gauge({
+    name: 'evently_bus_failed_events',
+    help: 'Deliveries a consumer group could not complete: waiting for a retry (retrying) or given up (dead; evently events dead)',
+    labelNames: ['group', 'status'],
+    registers: [registry],
+    collect: guarded('failed events', async function (this: Gauge<'group' | 'status'>) {
+      this.reset(); // a group whose failures were all resolved disappears instead of staying at its last count
+      for (const c of await o.failed.counts()) this.set({ group: c.group, status: c.status }, c.count);
+    }),
+  });
+
+  new Gauge({
+    name: 'evently_jobs',
+    help: 'Background jobs by name and state: waiting, delayed (a retry waiting its backoff), active, dead',
+    labelNames: ['job', 'state'],
+    registers: [registry],
+    collect: guarded('jobs', async function (this: Gauge<'job' | 'state'>) {
+      for (const c of await o.jobs.counts()) {
+        for (const state of ['waiting', 'delayed', 'active', 'dead'] as const) this.set({ job: c.name, state }, c[state]);
+      }
+    }),
+  });
+}
