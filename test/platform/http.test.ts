@@ -196,6 +196,10 @@ describe('HTTP platform', () => {
     assert.match(api.openapi, /^3\./);
     await SwaggerParser.validate(structuredClone(api));
     assert.ok(api.paths['/health/ready'] && api.paths['/api/v1/probe/echo']);
+    // The server documents the envelope for every error status a route does not list itself.
+    const responses = api.paths['/api/v1/probe/echo'].post.responses;
+    assert.deepEqual(Object.keys(responses).sort(), ['200', '400', '4XX', '5XX']);
+    assert.deepEqual(responses['4XX'].content['application/json'].schema, { $ref: '#/components/schemas/ErrorEnvelope' });
     const ui = await inject({ method: 'GET', url: '/docs' });
     assert.ok([200, 302].includes(ui.statusCode));
   });
