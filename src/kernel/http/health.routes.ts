@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Registry } from 'prom-client';
+import { PUBLIC } from './schemas.js';
 
 export interface DependencyCheck {
   name: string;
@@ -21,13 +22,15 @@ const CheckResult = Type.Object({ status: Type.Union([Type.Literal('up'), Type.L
 export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInfo; registry: Registry; timeoutMs: number }) {
   return async function (app: FastifyInstance): Promise<void> {
     app.get('/health', {
-      schema: { tags: ['platform'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+      schema: { tags: ['platform'], summary: 'Liveness', operationId: 'getLiveness', security: PUBLIC, response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
     }, async () => ({ status: 'ok' as const }));
 
     app.get('/health/ready', {
       schema: {
         tags: ['platform'],
         summary: 'Readiness: every dependency answers',
+        operationId: 'getReadiness',
+        security: PUBLIC,
         response: {
           200: Type.Object({ status: Type.Literal('ready'), checks: Type.Record(Type.String(), CheckResult) }),
           503: Type.Object({ status: Type.Literal('unavailable'), down: Type.Array(Type.String()), checks: Type.Record(Type.String(), CheckResult) }),
@@ -56,6 +59,8 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
       schema: {
         tags: ['platform'],
         summary: 'What this process runs',
+        operationId: 'getInfo',
+        security: PUBLIC,
         response: {
           200: Type.Object({
             name: Type.String(),
@@ -68,7 +73,15 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
       },
     }, async () => deps.info);
 
-    app.get('/metrics', { schema: { tags: ['platform'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    app.get('/metrics', {
+      schema: {
+        tags: ['platform'],
+        summary: 'Prometheus metrics',
+        operationId: 'getMetrics',
+        security: PUBLIC,
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } } },
+      },
+    }, async (_request, reply) => {
       reply.header('content-type', deps.registry.contentType);
       return deps.registry.metrics();
     });

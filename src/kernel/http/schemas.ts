@@ -23,3 +23,19 @@ export const ErrorEnvelopeSchema = Type.Object(
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorEnvelope')]));
 }
+
+/**
+ * What the server adds to every documented route: any 4xx or 5xx it does not describe itself is
+ * still the envelope (a status listed by the route wins over its range).
+ */
+export function defaultErrorResponses(): Record<string, TSchema> {
+  return { '4xx': Type.Ref('ErrorEnvelope'), '5xx': Type.Ref('ErrorEnvelope') };
+}
+
+/**
+ * Every route states who may call it (`schema.security`), public ones too: an operation without it
+ * reads as "unspecified" to tools (redocly's security-defined), not as "public".
+ */
+export const PUBLIC: { [scheme: string]: string[] }[] = [];
+/** An access token in `Authorization: Bearer …` (roles are checked by the route's guard). */
+export const BEARER: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }];

@@ -9,10 +9,12 @@ import { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { enterContext } from '../context.js';
 import { newId } from '../ids.js';
-import { installErrorHandling } from './errors.plugin.js';
+import { AppError } from '../errors.js';
+import { answerOutsideFastify, clientErrorHandler, frameworkErrorHandler, installErrorHandling, refuseUnusableValues } from './errors.plugin.js';
 import { installMetrics } from './metrics.js';
 import { healthRoutes, type DependencyCheck, type ServiceInfo } from './health.routes.js';
-import { ErrorEnvelopeSchema } from './schemas.js';
+import { apiIndexRoutes } from './api-index.routes.js';
+import { ErrorEnvelopeSchema, defaultErrorResponses } from './schemas.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -35,6 +37,20 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
  * the platform endpoints. Modules add their routes as plugins before `ready()`.
  */
 export async function createServer(o: ServerOptions): Promise<App> {
+  // @fastify/helmet rebuilt helmet's middleware (parsing the CSP again) on every request, a tenth of
+  // a bare route's time; the headers never vary, so helmet computes them once here.
+  const securityHeaders = staticHelmetHeaders({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
@@ -50,8 +66,13 @@ export async function createServer(o: ServerOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is a bare body without our headers; the hook below answers instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Refusals made before any hook runs (router, HTTP parser) get the envelope and headers too.
+    frameworkErrors: frameworkErrorHandler(securityHeaders),
+    clientErrorHandler: clientErrorHandler(securityHeaders),
+    http: { requireHostHeader: false },
     ajv: {
       customOptions: {
         // Reject unknown fields instead of silently dropping them (Fastify's default strips them).
@@ -63,32 +84,38 @@ export async function createServer(o: ServerOptions): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so every answer has them, whatever a later hook or the handler does.
   app.addHook('onRequest', async (request, reply) => {
     enterContext({ requestId: request.id });
-    void reply.header('x-request-id', request.id);
+    void reply.headers(securityHeaders).header('x-request-id', request.id);
   });
+  // Requests that still arrive while the server closes (on a keep-alive connection that was busy
+  // when the shutdown began) are turned away in the envelope, with the connection, so the client
+  // retries elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => void (closing = true));
+  app.addHook('onRequest', async (request) => {
+    if (closing) throw new AppError('SERVICE_UNAVAILABLE', 'the server is shutting down', { headers: { 'retry-after': '1', connection: 'close' } });
+    // HTTP/1.1 requires Host (RFC 9112 §3.2). Node's own check answered a bare 400, so it is off
+    // (requireHostHeader above) and made here, where the answer gets the envelope.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new AppError('BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
+    }
+  });
+  answerOutsideFastify(app.server, securityHeaders);
 
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  app.addHook('preHandler', refuseUnusableValues);
   app.addSchema(ErrorEnvelopeSchema);
+  // Every documented route answers its errors in the envelope: said once here, so each route lists
+  // only the statuses it means and the document still has a 4XX for every operation.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide) return;
+    route.schema = { ...route.schema, response: { ...defaultErrorResponses(), ...(route.schema?.response as object | undefined) } };
+  });
 
-  // @fastify/helmet rebuilt helmet's middleware (parsing the CSP again) on every request, a tenth of
-  // a bare route's time; the headers never vary, so helmet computes them once here.
-  const securityHeaders = staticHelmetHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    void reply.headers(securityHeaders);
-  });
   const allowed = new Set(o.corsOrigins);
   await app.register(cors, {
     origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
@@ -102,7 +129,14 @@ export async function createServer(o: ServerOptions): Promise<App> {
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'Evently API', version: o.info.version, description: 'Event management and ticketing.' },
+        info: {
+          title: 'Evently API',
+          version: o.info.version,
+          description: 'Event management and ticketing.',
+          license: { name: 'MIT', identifier: 'MIT' }, // as package.json says (test/docs/openapi.test.ts checks)
+        },
+        // Relative: the document describes the server that serves it, whatever its address.
+        servers: [{ url: '/', description: 'The server that serves this document' }],
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
       refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -114,6 +148,7 @@ export async function createServer(o: ServerOptions): Promise<App> {
   registry.setDefaultLabels({ service: o.info.name });
   installMetrics(app, registry);
   await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
+  await app.register(apiIndexRoutes({ info: o.info, docs: o.docs }));
   return app;
 }
 

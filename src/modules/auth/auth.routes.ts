@@ -1,4 +1,4 @@
-import { errorResponses, type App } from '../../kernel/index.js';
+import { BEARER, PUBLIC, errorResponses, type App } from '../../kernel/index.js';
 import * as account from './account.service.js';
 import type { AuthDeps } from './auth.deps.js';
 import {
@@ -31,14 +31,14 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   const { requireAuth } = deps.access;
 
   app.get('/.well-known/jwks.json', {
-    schema: { tags, summary: 'Public keys that verify access tokens', response: { 200: Jwks } },
+    schema: { tags, summary: 'Public keys that verify access tokens', operationId: 'getJwks', security: PUBLIC, response: { 200: Jwks } },
   }, async (_request, reply) => {
     void reply.header('cache-control', 'public, max-age=300');
     return { keys: deps.keys.jwks };
   });
 
   app.post('/api/v1/auth/register', {
-    schema: { tags, summary: 'Create an account; a verification code is emailed', body: RegisterBody, response: { 201: User, ...errorResponses(400, 409, 429) } },
+    schema: { tags, summary: 'Create an account; a verification code is emailed', operationId: 'registerUser', security: PUBLIC, body: RegisterBody, response: { 201: User, ...errorResponses(400, 409, 429) } },
   }, async (request, reply) => {
     await limits.check('register', { ip: request.ip });
     const user = await account.createAccount(deps, request.body);
@@ -47,7 +47,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/verify-email', {
-    schema: { tags, summary: 'Verify the email address with the emailed code', body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429) } },
+    schema: { tags, summary: 'Verify the email address with the emailed code', operationId: 'verifyEmail', security: PUBLIC, body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429) } },
   }, async (request) => {
     const email = normaliseEmail(request.body.email);
     await limits.check('verify', { ip: request.ip, email });
@@ -56,7 +56,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/resend-otp', {
-    schema: { tags, summary: 'Email a new verification code', body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
+    schema: { tags, summary: 'Email a new verification code', operationId: 'resendOtp', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
     const email = normaliseEmail(request.body.email);
     await limits.check('resend', { ip: request.ip, email });
@@ -66,7 +66,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/login', {
-    schema: { tags, summary: 'Sign in: a new session with an access and a refresh token', body: LoginBody, response: { 200: TokenPair, ...errorResponses(400, 401, 403, 429, 503) } },
+    schema: { tags, summary: 'Sign in: a new session with an access and a refresh token', operationId: 'login', security: PUBLIC, body: LoginBody, response: { 200: TokenPair, ...errorResponses(400, 401, 403, 429, 503) } },
   }, async (request) => {
     const email = normaliseEmail(request.body.email);
     await limits.check('login', { ip: request.ip, email });
@@ -76,12 +76,12 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/refresh', {
-    schema: { tags, summary: 'Trade a refresh token for a new pair (the old one stops working)', body: RefreshBody, response: { 200: TokenPair, ...errorResponses(400, 401) } },
+    schema: { tags, summary: 'Trade a refresh token for a new pair (the old one stops working)', operationId: 'refreshTokens', security: PUBLIC, body: RefreshBody, response: { 200: TokenPair, ...errorResponses(400, 401) } },
   }, async (request) => sessions.refresh(deps, request.body.refresh_token));
 
   app.post('/api/v1/auth/logout', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'End the current session', security: [{ bearerAuth: [] }], response: { 204: NoContent, ...errorResponses(401) } },
+    schema: { tags, summary: 'End the current session', operationId: 'logout', security: BEARER, response: { 204: NoContent, ...errorResponses(401) } },
   }, async (request, reply) => {
     await sessions.logout(deps, request.auth!.userId, request.auth!.sessionId);
     return reply.status(204).send(null);
@@ -89,17 +89,17 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
 
   app.get('/api/v1/auth/me', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'The signed-in user', security: [{ bearerAuth: [] }], response: { 200: User, ...errorResponses(401, 404) } },
+    schema: { tags, summary: 'The signed-in user', operationId: 'getCurrentUser', security: BEARER, response: { 200: User, ...errorResponses(401, 404) } },
   }, async (request) => userView(await account.getUser(deps, request.auth!.userId)));
 
   app.put('/api/v1/auth/me', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'Change your name or username', security: [{ bearerAuth: [] }], body: UpdateMeBody, response: { 200: User, ...errorResponses(400, 401, 404, 409) } },
+    schema: { tags, summary: 'Change your name or username', operationId: 'updateCurrentUser', security: BEARER, body: UpdateMeBody, response: { 200: User, ...errorResponses(400, 401, 404, 409) } },
   }, async (request) => userView(await account.updateProfile(deps, request.auth!.userId, request.body)));
 
   app.post('/api/v1/auth/change-password', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'Change your password; your other sessions end', security: [{ bearerAuth: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 409, 429, 503) } },
+    schema: { tags, summary: 'Change your password; your other sessions end', operationId: 'changePassword', security: BEARER, body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 409, 429, 503) } },
   }, async (request, reply) => {
     const { current_password, new_password } = request.body;
     // Guessing the current password with a stolen access token is guessing a password: it counts
@@ -111,7 +111,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/forgot-password', {
-    schema: { tags, summary: 'Email a password reset code', body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
+    schema: { tags, summary: 'Email a password reset code', operationId: 'forgotPassword', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
     const email = normaliseEmail(request.body.email);
     await limits.check('forgot', { ip: request.ip, email });
@@ -121,7 +121,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/reset-password', {
-    schema: { tags, summary: 'Set a new password with the emailed code; every session ends', body: ResetPasswordBody, response: { 204: NoContent, ...errorResponses(400, 429, 503) } },
+    schema: { tags, summary: 'Set a new password with the emailed code; every session ends', operationId: 'resetPassword', security: PUBLIC, body: ResetPasswordBody, response: { 204: NoContent, ...errorResponses(400, 429, 503) } },
   }, async (request, reply) => {
     const email = normaliseEmail(request.body.email);
     await limits.check('reset', { ip: request.ip, email });
@@ -131,14 +131,14 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
 
   app.get('/api/v1/auth/sessions', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'Your active sessions', security: [{ bearerAuth: [] }], response: { 200: SessionList, ...errorResponses(401) } },
+    schema: { tags, summary: 'Your active sessions', operationId: 'listMySessions', security: BEARER, response: { 200: SessionList, ...errorResponses(401) } },
   }, async (request) => ({
     items: (await sessions.listSessions(deps, request.auth!.userId)).map((s) => sessionView(s, request.auth!.sessionId)),
   }));
 
   app.delete('/api/v1/auth/sessions/:id', {
     preHandler: requireAuth,
-    schema: { tags, summary: 'End one of your sessions', security: [{ bearerAuth: [] }], params: SessionParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
+    schema: { tags, summary: 'End one of your sessions', operationId: 'revokeMySession', security: BEARER, params: SessionParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
   }, async (request, reply) => {
     await sessions.revokeOwnSession(deps, request.auth!.userId, request.params.id);
     return reply.status(204).send(null);

@@ -1,5 +1,5 @@
 import type { App, Db } from '../../kernel/index.js';
-import { errorResponses } from '../../kernel/index.js';
+import { PUBLIC, errorResponses } from '../../kernel/index.js';
 import { listDevMail } from './dev-mailbox.repository.js';
 import { DevMailboxQuery, DevMailboxResponse } from './dev-mailbox.schemas.js';
 
@@ -13,6 +13,8 @@ export function devMailboxRoutes(app: App, db: Db): void {
     schema: {
       tags: ['dev'],
       summary: 'Mail kept by the development mailbox, newest first',
+      operationId: 'listDevMail',
+      security: PUBLIC,
       querystring: DevMailboxQuery,
       response: { 200: DevMailboxResponse, ...errorResponses(400) },
     },
