@@ -48,6 +48,15 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals, siblingModules(m)] }] },
   })),
   {
+    // Contracts are shared by producers and consumers: they depend on nothing but TypeBox and each other.
+    files: ['src/contracts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: '(^|/)(modules|kernel)/', message: 'Contracts depend on no module and no kernel code: producers and consumers import them, not the other way round.' },
+      ] }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals] }] },
   },

@@ -20,6 +20,7 @@ import {
   deleteExpiredMessages,
   errorCodeTable,
   periodicMetrics,
+  registerOperationalMetrics,
   startPeriodic,
   migratePlatform,
   migrateSchema,
@@ -111,7 +112,8 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const database = createDatabase({ ...config.database, url: databaseUrl, logger, applicationName: serviceName(config) });
     onStop('database pool', () => database.close());
     // Redis is reached (or refused) before any migration runs: a wrong REDIS_URL changes nothing.
-    const adapters = await createAdapters(config, logger, createFailedEvents(database.db));
+    const failed = createFailedEvents(database.db);
+    const adapters = await createAdapters(config, logger, failed);
     onStop('adapters', () => adapters.close());
     if (config.database.migrateOnStart) await migrateModules(databaseUrl, modules, logger);
 
@@ -125,6 +127,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       readinessTimeoutMs: config.readinessTimeoutMs,
       info: { name: serviceName(config), version: VERSION, modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' },
       checks: [{ name: 'database', check: (ms) => database.ping(ms) }, ...adapters.checks],
+      registry,
     });
     app = server;
 
@@ -174,6 +177,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     // for some other process to come along. Replicas share the rows (SKIP LOCKED).
     const schemas = modules.map((m) => m.schema);
     const relay = createOutboxRelay({ db: database.db, schemas, bus: adapters.bus, logger, pollMs: config.outbox.pollMs, signal: outboxSignal });
+    registerOperationalMetrics(registry, { pool: database.pool, db: database.db, schemas, bus: adapters.bus, failed, jobs: adapters.jobs, logger });
 
     // Each part is added to the cleanups as soon as it runs, so a start that fails half-way stops
     // what it started. Cleanups run in reverse: periodic tasks, relay, bus, jobs, then the pools.

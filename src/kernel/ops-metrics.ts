@@ -24,13 +24,14 @@ export function registerOperationalMetrics(registry: Registry, o: {
   jobs: JobQueue;
   logger: Logger;
 }): void {
-  const guarded = (what: string, collect: () => Promise<void>) => async () => {
-    try {
-      await collect();
-    } catch (err) {
-      o.logger.warn({ metric: what, err: (err as Error).message }, 'metric could not be read');
-    }
-  };
+  const guarded = <G>(what: string, collect: (this: G) => Promise<void>) =>
+    async function (this: G): Promise<void> {
+      try {
+        await collect.call(this);
+      } catch (err) {
+        o.logger.warn({ metric: what, err: (err as Error).message }, 'metric could not be read');
+      }
+    };
 
   new Gauge({
     name: 'evently_db_pool_connections',
@@ -44,21 +45,37 @@ export function registerOperationalMetrics(registry: Registry, o: {
     },
   });
 
-  const backlog = new Gauge({ name: 'evently_outbox_backlog', help: 'Events written to a module outbox and not published to the bus yet', labelNames: ['module'], registers: [registry] });
+  // One query per scrape serves both outbox gauges (a registry collects its metrics concurrently).
+  let outboxRead: Promise<{ module: string; n: number; age: number }[]> | undefined;
+  const readOutboxes = () => {
+    // Shared while in flight only: the gauges of one scrape ask together, the next scrape reads anew.
+    if (!outboxRead) {
+      outboxRead = Promise.all(o.schemas.map(async (schema) => {
+          // The partial index of unpublished rows keeps this cheap however large the outbox grows.
+          const { rows } = await sql<{ n: number; age: number | null }>`
+            select count(*)::int as n, extract(epoch from now() - min(occurred_at))::float8 as age
+            from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at is null`.execute(o.db);
+          return { module: schema, n: rows[0]!.n, age: rows[0]!.age ?? 0 };
+      })).finally(() => (outboxRead = undefined));
+    }
+    return outboxRead;
+  };
+  new Gauge({
+    name: 'evently_outbox_backlog',
+    help: 'Events written to a module outbox and not published to the bus yet',
+    labelNames: ['module'],
+    registers: [registry],
+    collect: guarded('outbox', async function (this: Gauge<'module'>) {
+      for (const r of await readOutboxes()) this.set({ module: r.module }, r.n);
+    }),
+  });
   new Gauge({
     name: 'evently_outbox_oldest_unpublished_age_seconds',
     help: 'Age of the oldest unpublished event of a module outbox (0 when none)',
     labelNames: ['module'],
     registers: [registry],
     collect: guarded('outbox', async function (this: Gauge<'module'>) {
-      for (const schema of o.schemas) {
-        // The partial index of unpublished rows keeps this cheap however large the outbox grows.
-        const { rows } = await sql<{ n: number; age: number | null }>`
-          select count(*)::int as n, extract(epoch from now() - min(occurred_at))::float8 as age
-          from ${sql.raw(`${quoteIdent(schema)}.outbox`)} where published_at is null`.execute(o.db);
-        backlog.set({ module: schema }, rows[0]!.n);
-        this.set({ module: schema }, rows[0]!.age ?? 0);
-      }
+      for (const r of await readOutboxes()) this.set({ module: r.module }, r.age);
     }),
   });
 

@@ -16,13 +16,15 @@ export interface TestEvently {
  * `env` adds or overrides settings exactly as the environment would.
  */
 export async function startTestEvently(options: {
-  redis?: boolean;
+  /** `when-available`: on Redis when REDIS_URL is set, else in-process (tests that hold either way). */
+  redis?: boolean | 'when-available';
   env?: Record<string, string>;
   modules?: Partial<Record<string, ModuleDefinition>>;
   database?: TestDatabase;
   listen?: boolean;
 } = {}): Promise<TestEvently> {
   const database = options.database ?? (await createTestDatabase());
+  const redis = options.redis === 'when-available' ? redisUrl() !== undefined : Boolean(options.redis);
   const prefix = uniquePrefix('app');
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -32,7 +34,7 @@ export async function startTestEvently(options: {
     OUTBOX_POLL_MS: '200',
     // Its own key, so no test writes one into the data folder.
     EVENT_SEALING_KEY: newSealingKey(),
-    ...(options.redis ? { REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: prefix } : {}),
+    ...(redis ? { REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: prefix } : {}),
     ...options.env,
   };
   const config = loadEventlyConfig({ env, envFile: false });
@@ -50,9 +52,7 @@ export async function startTestEvently(options: {
         evently.stop(),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Evently did not stop within 30 s')), 30_000))),
       ]).finally(() => clearTimeout(timer));
-      if (options.redis) {
-        await dropPrefix(prefix);
-      }
+      if (redis) await dropPrefix(prefix);
       if (!options.database) await database.drop();
     },
   };

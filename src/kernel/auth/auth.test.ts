@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -27,6 +28,7 @@ async function appWith(jwks: JWK[], revoked: Set<string> = new Set()): Promise<A
     trustProxy: false,
     docs: false,
     info: { name: 'test', version: '0', modules: [], roles: [], mode: 'all-in-one' },
+    registry: new Registry(),
     checks: [],
     readinessTimeoutMs: 100,
   });

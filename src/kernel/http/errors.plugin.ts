@@ -3,6 +3,7 @@ import { STATUS_CODES as HTTP_STATUS_TEXT, type IncomingMessage, type Server, ty
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, envelope, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';
+import { unavailability, unavailableError } from '../unavailable.js';
 
 /**
  * Every failure leaves in the SPEC §8 envelope with the security headers and the request id,
@@ -88,7 +89,11 @@ function clientError(err: NodeJS.ErrnoException): AppError {
 
 function sendError(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const appError = toAppError(error);
-  if (appError.status >= 500) {
+  if (appError.status === 503) {
+    // Overload or a dependency away: expected under load, and says what to look at (never a 500).
+    request.log.warn({ code: appError.code, cause: causeOf(error) }, appError.message);
+    if (!appError.headers?.['retry-after']) void reply.header('retry-after', '1');
+  } else if (appError.status >= 500) {
     request.log.error({ err: error }, 'request failed');
   } else {
     request.log.info({ code: appError.code, status: appError.status }, appError.message);
@@ -136,7 +141,18 @@ function toAppError(error: FastifyError | AppError): AppError {
     const code = STATUS_CODES.get(status) ?? 'BAD_REQUEST';
     return new AppError(code, fe.message || 'bad request');
   }
+  // A full pool, a lock or statement limit, a database or Redis that cannot be reached: 503, not 500.
+  const unavailable = unavailability(error);
+  if (unavailable) return unavailableError(unavailable, error);
   return new AppError('INTERNAL', 'internal error', { cause: error });
+}
+
+/** What made a request answer 503, for the log: the classification, else the error's own message. */
+function causeOf(error: unknown): string {
+  const u = unavailability(error);
+  if (u) return `${u.dependency}: ${u.reason}`;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }
 
 /** character_not_in_repertoire, untranslatable_character. */

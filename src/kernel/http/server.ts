@@ -5,7 +5,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { enterContext } from '../context.js';
 import { newId } from '../ids.js';
@@ -27,6 +27,8 @@ export interface ServerOptions {
   info: ServiceInfo;
   checks: DependencyCheck[];
   readinessTimeoutMs: number;
+  /** Served at /metrics; the composition root shares it with the platform's other metrics. */
+  registry: Registry;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -144,7 +146,7 @@ export async function createServer(o: ServerOptions): Promise<App> {
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false });
   }
 
-  const registry = new Registry();
+  const registry = o.registry;
   registry.setDefaultLabels({ service: o.info.name });
   installMetrics(app, registry);
   await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
