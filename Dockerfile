@@ -1,4 +1,6 @@
 # One image for every Evently module; the command chooses modules and roles.
+# The build stage has the development dependencies (TypeScript, tsx, the embedded PostgreSQL); they
+# are pruned before the copy, so the image runs dist/ against DATABASE_URL and REDIS_URL only.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
