@@ -1,5 +1,10 @@
 import { sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Executor } from '../../kernel/index.js';
+import type { DB as AuthTables } from './auth.tables.js';
+
+/** The pool or a transaction, typed by auth's tables. */
+type AuthExecutor = Kysely<AuthTables> | Transaction<AuthTables>;
 import { authError } from './auth.errors.js';
 
 export type Role = 'user' | 'admin';
@@ -86,16 +91,22 @@ export interface UserPatch {
   password_hash?: string;
 }
 
-export async function updateUser(db: Executor, id: string, patch: UserPatch): Promise<UserRow | undefined> {
-  const sets = Object.entries(patch)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => sql`${sql.ref(k)} = ${v}`);
-  if (patch.is_verified === true) sets.push(sql`verified_at = coalesce(verified_at, now())`);
-  if (patch.is_verified === false) sets.push(sql`verified_at = null`);
+export async function updateUser(db: AuthExecutor, id: string, patch: UserPatch): Promise<UserRow | undefined> {
+  const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as UserPatch;
   try {
-    const { rows } = await sql<UserRow>`
-      update auth.users set ${sql.join([...sets, sql`updated_at = now()`, sql`version = version + 1`])} where id = ${id} returning *`.execute(db);
-    return rows[0];
+    const row = await db
+      .updateTable('auth.users')
+      .set((eb) => ({
+        ...given,
+        ...(patch.is_verified === true ? { verified_at: eb.fn.coalesce('verified_at', sql<Date>`now()`) } : {}),
+        ...(patch.is_verified === false ? { verified_at: null } : {}),
+        updated_at: sql<Date>`now()`,
+        version: eb('version', '+', 1),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row as UserRow | undefined;
   } catch (err) {
     return duplicate(err);
   }
@@ -123,23 +134,25 @@ export interface UserFilter {
   offset: number;
 }
 
-export async function listUsers(db: Executor, f: UserFilter): Promise<{ items: UserRow[]; total: number }> {
-  const where = [sql`true`];
+export async function listUsers(db: AuthExecutor, f: UserFilter): Promise<{ items: UserRow[]; total: number }> {
+  let q = db.selectFrom('auth.users');
   if (f.search) {
     const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(sql`(email || ' ' || username || ' ' || coalesce(full_name, '')) ilike ${like}`);
+    q = q.where(sql<string>`email || ' ' || username || ' ' || coalesce(full_name, '')`, 'ilike', like);
   }
-  if (f.role) where.push(sql`role = ${f.role}`);
-  if (f.is_active !== undefined) where.push(sql`is_active = ${f.is_active}`);
-  if (f.is_verified !== undefined) where.push(sql`is_verified = ${f.is_verified}`);
-  const cond = sql.join(where, sql` and `);
-  const { rows } = await sql<UserRow & { total: number }>`
-    select *, count(*) over () as total from auth.users where ${cond}
-    order by created_at desc, id desc limit ${f.limit} offset ${f.offset}`.execute(db);
+  if (f.role) q = q.where('role', '=', f.role);
+  if (f.is_active !== undefined) q = q.where('is_active', '=', f.is_active);
+  if (f.is_verified !== undefined) q = q.where('is_verified', '=', f.is_verified);
+  const rows = await q
+    .selectAll()
+    .select(sql<number>`count(*) over ()`.as('total'))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
   let total = rows[0]?.total ?? 0;
-  if (!rows.length && f.offset > 0) {
-    const { rows: c } = await sql<{ n: number }>`select count(*)::int as n from auth.users where ${cond}`.execute(db);
-    total = c[0]!.n;
-  }
-  return { items: rows.map(({ total: _t, ...u }) => u), total };
+  // A page past the end has no row to carry the total: count on its own.
+  if (!rows.length && f.offset > 0) total = (await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  return { items: rows.map(({ total: _t, ...u }) => u as UserRow), total: Number(total) };
 }
