@@ -10,7 +10,7 @@ export async function listFailedEvents(database: Database, logger: Logger, o: { 
   }
   console.table(rows.map(view));
   const dead = rows.filter((r) => r.status === 'dead').length;
-  console.log(`${dead} dead, ${rows.length - dead} waiting for a retry. Replay: evently events replay --group <group> (--event <id> … | --all)`);
+  console.log(`${dead} dead, ${rows.length - dead} waiting for a retry. Replay: evently events replay --group <group> (--event <id> … | --all); give up: evently events discard (same options)`);
   return 0;
 }
 
@@ -27,6 +27,18 @@ export async function replayFailedEvents(database: Database, logger: Logger, o: 
   return 0;
 }
 
+/** `evently events discard`: dead letters of a group given up on for good (deleted). */
+export async function discardFailedEvents(database: Database, logger: Logger, o: { group: string; events?: string[] }): Promise<number> {
+  await migratePlatform(database.db, logger);
+  const n = await createFailedEvents(database.db).discard(o.group, o.events);
+  console.log(`${n} dead letter${n === 1 ? '' : 's'} of group ${o.group} discarded`);
+  if (o.events && n < o.events.length) {
+    process.stderr.write(`evently: ${o.events.length - n} of the given events are not dead letters of group ${o.group} (see evently events dead)\n`);
+    return 65;
+  }
+  return 0;
+}
+
 function view(f: FailedEvent) {
   return {
     group: f.group,
@@ -35,6 +47,7 @@ function view(f: FailedEvent) {
     status: f.status,
     attempts: f.attempts,
     last_failed: f.lastFailedAt.toISOString(),
+    replayed: f.replayedAt?.toISOString() ?? '',
     error: f.lastError.length > 80 ? `${f.lastError.slice(0, 80)}…` : f.lastError,
   };
 }

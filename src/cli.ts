@@ -16,7 +16,7 @@ import {
 import { ALL_MODULES } from './modules/index.js';
 import { authModule, ensureAdmin, isUsableAdmin, type AuthConfig } from './modules/auth/index.js';
 import { buildEvently, eventlySettingsTable, loadEventlyConfig, migrateModules, VERSION, type Evently } from './main.js';
-import { listFailedEvents, replayFailedEvents } from './cli-events.js';
+import { discardFailedEvents, listFailedEvents, replayFailedEvents } from './cli-events.js';
 
 const USAGE = `Usage: evently <command> [options]
 
@@ -28,6 +28,8 @@ Commands:
               List the events consumer groups could not handle: dead letters and retries
   events replay --group G (--event ID ... | --all)
               Give a group's dead letters fresh attempts (its workers run them within seconds)
+  events discard --group G (--event ID ... | --all)
+              Delete a group's dead letters: given up on for good
   admin create --email E [--username U] [--password-stdin]
               Create a verified admin unless the email exists (exit 65 if it belongs to a
               non-admin account or the password is weak). The password comes from
@@ -106,16 +108,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'events': {
       const sub = positionals[1];
-      if (sub !== 'dead' && sub !== 'replay') throw new UsageError('the events commands are `events dead` and `events replay`');
+      if (sub !== 'dead' && sub !== 'replay' && sub !== 'discard') throw new UsageError('the events commands are `events dead`, `events replay` and `events discard`');
       const config = loadEventlyConfig({ overrides });
       if (sub === 'dead') {
         const limit = values.limit === undefined ? 100 : Number(values.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
         return withDatabase(config, (database, logger) => listFailedEvents(database, logger, { group: values.group, limit }));
       }
-      if (!values.group) throw new UsageError('events replay needs --group');
-      if (Boolean(values.all) === Boolean(values.event?.length)) throw new UsageError('events replay needs either --event ID (repeatable) or --all');
-      return withDatabase(config, (database, logger) => replayFailedEvents(database, logger, { group: values.group!, events: values.all ? undefined : values.event }));
+      if (!values.group) throw new UsageError(`events ${sub} needs --group`);
+      if (Boolean(values.all) === Boolean(values.event?.length)) throw new UsageError(`events ${sub} needs either --event ID (repeatable) or --all`);
+      const which = { group: values.group, events: values.all ? undefined : values.event };
+      return withDatabase(config, (database, logger) => (sub === 'replay' ? replayFailedEvents : discardFailedEvents)(database, logger, which));
     }
     case 'settings':
       console.log(eventlySettingsTable());

@@ -88,12 +88,15 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   errorCodeTable(modules.map((m) => m.errors ?? {})); // a code declared twice stops the start
   const cleanups: { step: string; run: () => Promise<void> }[] = [];
   const onStop = (step: string, run: () => Promise<void>) => cleanups.push({ step, run });
-  // Each step gets a share of the shutdown budget: one that hangs (a client stuck reconnecting)
-  // is logged and skipped, so the steps after it still close the pools and connections.
-  const stepBudgetMs = Math.max(1_000, Math.floor(config.shutdownTimeoutMs / 4));
+  // The steps share one deadline, a little inside SHUTDOWN_TIMEOUT_MS (where the CLI exits anyway):
+  // each gets an equal share of what is left, so one that hangs (a client stuck reconnecting) is
+  // logged and skipped while the steps after it still close the pools and the embedded server.
   const closeAll = async () => {
-    for (const { step, run } of cleanups.reverse()) {
-      await withTimeout(run(), stepBudgetMs, `shutdown step "${step}" did not finish`).catch((err: Error) =>
+    const deadline = Date.now() + Math.max(1_000, config.shutdownTimeoutMs - 500);
+    const steps = cleanups.reverse();
+    for (const [i, { step, run }] of steps.entries()) {
+      const budgetMs = Math.max(250, Math.floor((deadline - Date.now()) / (steps.length - i)));
+      await withTimeout(run(), budgetMs, `shutdown step "${step}" did not finish`).catch((err: Error) =>
         logger.error({ step, err: err.message }, 'shutdown step failed or timed out; continuing'),
       );
     }
@@ -153,7 +156,8 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         cache: adapters.cache,
         rateLimiter: adapters.rateLimiter,
         access,
-        sealer,
+        // Only auth (seals) and notifications (opens) get the key; other modules have no code to read.
+        sealer: m.name === 'auth' || m.name === 'notifications' ? sealer : NO_SEALER,
       };
       created.push([m, await m.create(ctx), ctx.logger]);
     }
@@ -181,16 +185,17 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
 
     // Each part is added to the cleanups as soon as it runs, so a start that fails half-way stops
     // what it started. Cleanups run in reverse: periodic tasks, relay, bus, jobs, then the pools.
+    // Registered before each start: a start that fails half-way (some bus workers running) is stopped too.
     if (has('worker')) {
-      await adapters.jobs.start();
       onStop('job queue', () => adapters.jobs.stop());
-      await adapters.bus.start();
+      await adapters.jobs.start();
       onStop('event bus', () => adapters.bus.stop());
+      await adapters.bus.start();
     }
-    await relay.start();
     onStop('outbox relay', () => relay.stop());
+    await relay.start();
     const periodic = startPeriodic(has('scheduler') ? [...platformTasks(database, schemas), ...created.flatMap(([, parts]) => parts.tasks ?? [])] : [], {
-      db: database.db,
+      databaseUrl,
       logger,
       metrics: periodicMetrics(registry),
     });
@@ -231,9 +236,18 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
   }
 }
 
-/** The platform's own periodic work: published events and applied-event records are kept a while. */
+/**
+ * The platform's own periodic work: published events and applied-event records are kept a while.
+ * One task per module: its lock then covers exactly that module's tables, whichever processes run it.
+ */
 function platformTasks(database: Database, schemas: readonly string[]): PeriodicTask[] {
-  return [{ name: 'outbox-retention', everyMs: 3_600_000, singleton: true, runAtStart: true, run: () => deleteExpiredMessages(database.db, schemas) }];
+  return schemas.map((schema) => ({
+    name: `${schema}.outbox-retention`,
+    everyMs: 3_600_000,
+    singleton: true,
+    runAtStart: true,
+    run: () => deleteExpiredMessages(database.db, [schema]),
+  }));
 }
 
 /**

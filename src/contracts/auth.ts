@@ -31,25 +31,42 @@ export const SESSION_REVOKE_REASONS = [
   'user_deactivated', 'user_deleted', 'role_changed', 'user_unverified',
 ] as const;
 
-const contract = <S extends ReturnType<typeof Type.Object>>(payload: S): EventContract<S> => ({ version: 2, payload });
+const contract = <S extends ReturnType<typeof Type.Object>>(payload: S, upcast?: EventContract['upcast']): EventContract<S> => ({ version: 2, payload, upcast });
+
+/**
+ * Version 1 (before entity versions) as consumers may still receive it after an upgrade. A
+ * registration is the row's first version, exactly; the code and revocation events' consumers do
+ * not order by version, so 1 stands in; a deletion is final whatever its version, so it gets the
+ * largest one. v1 `auth.user.updated` (changed fields only) and `auth.user.verified` (id and email)
+ * cannot be made into a whole user: consumers skip them (README, "Upgrading").
+ */
+const V1_UNKNOWN_VERSION = 1;
+const V1_DELETED_VERSION = 2_147_483_647;
+const fromV1 = (extra: Record<string, unknown>) => ({ 1: (p: Record<string, unknown>) => ({ ...p, ...extra }) });
 
 export const AUTH_EVENTS = {
-  'auth.user.registered': contract(Type.Object(UserState)),
+  'auth.user.registered': contract(Type.Object(UserState), fromV1({ is_active: true, entity_version: 1 })),
   /** The whole user after the change, and which fields changed. */
   'auth.user.updated': contract(Type.Object({ ...UserState, changed: Type.Array(UserField, { minItems: 1 }) })),
   'auth.user.verified': contract(Type.Object(UserState)),
   /** entity_version: the deleted row's version plus one (a tombstone newer than anything before it). */
-  'auth.user.deleted': contract(Type.Object({ user_id: Uuid, entity_version: EntityVersion })),
+  'auth.user.deleted': contract(Type.Object({ user_id: Uuid, entity_version: EntityVersion }), fromV1({ entity_version: V1_DELETED_VERSION })),
   /** entity_version: the user's, when the code was issued (a later email change makes it stale). */
-  'auth.otp.requested': contract(Type.Object({ user_id: Uuid, email: EmailAddress, otp_sealed: SealedOtp, purpose: Type.Literal('verify_email'), expires_at: Time, entity_version: EntityVersion })),
-  'auth.password_reset.requested': contract(Type.Object({ user_id: Uuid, email: EmailAddress, otp_sealed: SealedOtp, expires_at: Time, entity_version: EntityVersion })),
+  'auth.otp.requested': contract(
+    Type.Object({ user_id: Uuid, email: EmailAddress, otp_sealed: SealedOtp, purpose: Type.Literal('verify_email'), expires_at: Time, entity_version: EntityVersion }),
+    fromV1({ entity_version: V1_UNKNOWN_VERSION }),
+  ),
+  'auth.password_reset.requested': contract(
+    Type.Object({ user_id: Uuid, email: EmailAddress, otp_sealed: SealedOtp, expires_at: Time, entity_version: EntityVersion }),
+    fromV1({ entity_version: V1_UNKNOWN_VERSION }),
+  ),
   /** entity_version: the session's. */
   'auth.session.revoked': contract(Type.Object({
     session_id: Uuid,
     user_id: Uuid,
     reason: Type.Enum(SESSION_REVOKE_REASONS),
     entity_version: EntityVersion,
-  })),
+  }), fromV1({ entity_version: V1_UNKNOWN_VERSION })),
 } as const;
 
 export type AuthEventType = keyof typeof AUTH_EVENTS;

@@ -9,6 +9,12 @@ export interface EventContract<S extends TSchema = TSchema> {
   /** The payload's schema version (DomainEvent.version): bumped on an incompatible change. */
   version: number;
   payload: S;
+  /**
+   * Older payload versions a consumer can still read, made into the current one (events written
+   * before an upgrade and delivered after it). A version without one, or an upcast that returns
+   * undefined, cannot be made whole: such an event does not meet the contract.
+   */
+  upcast?: Readonly<Record<number, (payload: Record<string, unknown>) => unknown>>;
 }
 
 export type Contracts = Readonly<Record<string, EventContract>>;
@@ -31,14 +37,23 @@ export interface ReceivedEvent {
 export function payloadIf<C extends Contracts, T extends keyof C & string>(contracts: C, event: ReceivedEvent, type: T): PayloadOf<C[T]> | undefined {
   if (event.type !== type) return undefined;
   const contract = contracts[type]!;
-  return event.version === contract.version && Value.Check(contract.payload, event.payload) ? (event.payload as PayloadOf<C[T]>) : undefined;
+  const payload = current(contract, event);
+  return payload !== undefined && Value.Check(contract.payload, payload) ? (payload as PayloadOf<C[T]>) : undefined;
+}
+
+/** The payload at the contract's version: as it is, or upcast from an older one; else undefined. */
+function current(contract: EventContract, event: ReceivedEvent): unknown {
+  if (event.version === contract.version) return event.payload;
+  const upcast = contract.upcast?.[event.version];
+  return upcast && event.payload && typeof event.payload === 'object' ? upcast(event.payload as Record<string, unknown>) : undefined;
 }
 
 /** Why an event does not meet its contract (for logs and the contract test), or undefined if it does. */
 export function contractViolation(contracts: Contracts, event: ReceivedEvent): string | undefined {
   const contract = contracts[event.type];
   if (!contract) return `no contract for ${event.type}`;
-  if (event.version !== contract.version) return `${event.type} has payload version ${event.version}, the contract ${contract.version}`;
-  const first = Value.Errors(contract.payload, event.payload)[0];
+  const payload = current(contract, event);
+  if (payload === undefined) return `${event.type} has payload version ${event.version}, the contract ${contract.version} (no upcast from it)`;
+  const first = Value.Errors(contract.payload, payload)[0];
   return first ? `${event.type}: ${first.instancePath || '(payload)'} ${first.message}` : undefined;
 }

@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { Gauge, type Registry } from 'prom-client';
-import type { Db } from './db/database.js';
+import { withTimeout, type Db } from './db/database.js';
 import { quoteIdent } from './db/platform.sql.js';
 import type { JobQueue } from './jobs/types.js';
 import type { Logger } from './logger.js';
 import type { FailedEvents } from './messaging/failed-events.js';
 import type { EventBus } from './messaging/types.js';
+
+const COLLECT_TIMEOUT_MS = 2_000;
 
 /**
  * What an operator watches besides request rates: the database pool, each module's outbox backlog,
@@ -24,14 +26,23 @@ export function registerOperationalMetrics(registry: Registry, o: {
   jobs: JobQueue;
   logger: Logger;
 }): void {
-  const guarded = <G>(what: string, collect: (this: G) => Promise<void>) =>
-    async function (this: G): Promise<void> {
+  /**
+   * A source that does not answer within COLLECT_TIMEOUT_MS (BullMQ waits for Redis indefinitely)
+   * is left out of that scrape, its stale values cleared, and not asked again while its last read
+   * is still pending: /metrics answers while Redis or PostgreSQL is away.
+   */
+  const guarded = <G extends { reset(): void }>(what: string, collect: (this: G) => Promise<void>) => {
+    let inFlight: Promise<void> | undefined;
+    return async function (this: G): Promise<void> {
+      inFlight ??= collect.call(this).finally(() => (inFlight = undefined));
       try {
-        await collect.call(this);
+        await withTimeout(inFlight, COLLECT_TIMEOUT_MS, `${what} metrics did not answer`);
       } catch (err) {
+        this.reset();
         o.logger.warn({ metric: what, err: (err as Error).message }, 'metric could not be read');
       }
     };
+  };
 
   new Gauge({
     name: 'evently_db_pool_connections',
@@ -62,7 +73,7 @@ export function registerOperationalMetrics(registry: Registry, o: {
   };
   new Gauge({
     name: 'evently_outbox_backlog',
-    help: 'Events written to a module outbox and not published to the bus yet',
+    help: 'Events written to a module outbox and not published to the bus yet (the same in every replica: take the max, not the sum)',
     labelNames: ['module'],
     registers: [registry],
     collect: guarded('outbox', async function (this: Gauge<'module'>) {
@@ -71,7 +82,7 @@ export function registerOperationalMetrics(registry: Registry, o: {
   });
   new Gauge({
     name: 'evently_outbox_oldest_unpublished_age_seconds',
-    help: 'Age of the oldest unpublished event of a module outbox (0 when none)',
+    help: 'Age of the oldest unpublished event of a module outbox, 0 when none (the same in every replica)',
     labelNames: ['module'],
     registers: [registry],
     collect: guarded('outbox', async function (this: Gauge<'module'>) {
@@ -81,7 +92,7 @@ export function registerOperationalMetrics(registry: Registry, o: {
 
   new Gauge({
     name: 'evently_bus_pending',
-    help: 'Events delivered to a consumer group of this process and not acknowledged yet',
+    help: 'Events delivered to a consumer group and not acknowledged yet (Redis: the whole group, the same in every replica; in-process: this process)',
     labelNames: ['group'],
     registers: [registry],
     collect: guarded('bus pending', async function (this: Gauge<'group'>) {
@@ -91,7 +102,7 @@ export function registerOperationalMetrics(registry: Registry, o: {
 
   new Gauge({
     name: 'evently_bus_failed_events',
-    help: 'Deliveries a consumer group could not complete: waiting for a retry (retrying) or given up (dead; evently events dead)',
+    help: 'Deliveries a consumer group could not complete: waiting for a retry (retrying) or given up (dead; evently events dead); the same in every replica',
     labelNames: ['group', 'status'],
     registers: [registry],
     collect: guarded('failed events', async function (this: Gauge<'group' | 'status'>) {

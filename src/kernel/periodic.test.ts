@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 import { periodicMetrics, startPeriodic, type Periodic } from './periodic.js';
 
@@ -14,15 +15,12 @@ const waitUntil = async (cond: () => boolean, what: string) => {
 
 describe('periodic tasks', () => {
   let tdb: TestDatabase;
-  let database: Database;
   const running: Periodic[] = [];
   before(async () => {
     tdb = await createTestDatabase();
-    database = createDatabase({ url: tdb.url, poolMax: 6, logger });
   });
   after(async () => {
     await Promise.all(running.map((p) => p.stop()));
-    await database?.close();
     await tdb?.drop();
   });
   const start = (...args: Parameters<typeof startPeriodic>) => {
@@ -47,7 +45,7 @@ describe('periodic tasks', () => {
         active--;
         if (++runs % 2 === 0) throw new Error('every other run fails');
       },
-    }], { db: database.db, logger, metrics: periodicMetrics(registry) });
+    }], { databaseUrl: tdb.url, logger, metrics: periodicMetrics(registry) });
     await waitUntil(() => runs >= 6, 'six runs');
     await p.stop();
     assert.equal(maxActive, 1);
@@ -79,19 +77,29 @@ describe('periodic tasks', () => {
     };
     const registry = new Registry();
     const metrics = periodicMetrics(registry);
-    // Two replicas: their own pools, as two processes would have.
-    const other = createDatabase({ url: tdb.url, poolMax: 2, logger });
-    try {
-      const a = start([task], { db: database.db, logger, metrics });
-      const b = start([task], { db: other.db, logger, metrics });
-      await waitUntil(() => runs >= 5, 'five runs');
-      await Promise.all([a.stop(), b.stop()]);
-    } finally {
-      await other.close();
-    }
+    // Two replicas, as two processes would run them.
+    const a = start([task], { databaseUrl: tdb.url, logger, metrics });
+    const b = start([task], { databaseUrl: tdb.url, logger, metrics });
+    await waitUntil(() => runs >= 5, 'five runs');
+    await Promise.all([a.stop(), b.stop()]);
     assert.equal(maxActive, 1, 'never both replicas at once');
     const skipped = (await registry.getMetricsAsJSON()).find((m) => m.name === 'evently_task_runs_total')?.values.find((v) => v.labels.outcome === 'skipped');
     assert.ok(Number(skipped?.value) > 0, 'the replica without the lock skipped turns');
+  });
+
+  it('a singleton task takes no pooled connection for its lock: with a pool of one, its own queries still run', async () => {
+    const tiny = createDatabase({ url: tdb.url, poolMax: 1, logger, acquireTimeoutMs: 1_000 });
+    let queried = 0;
+    try {
+      const p = start([{ name: 'uses-the-pool', everyMs: 60_000, singleton: true, run: async () => {
+        await sql`select 1`.execute(tiny.db);
+        queried++;
+      } }], { databaseUrl: tdb.url, logger });
+      await p.runNow('uses-the-pool');
+      assert.equal(queried, 1);
+    } finally {
+      await tiny.close();
+    }
   });
 
   it('stop waits for the run in flight and no run starts after it', async () => {
@@ -101,7 +109,7 @@ describe('periodic tasks', () => {
       starts++;
       await sleep(50);
       finished = true;
-    } }], { db: database.db, logger });
+    } }], { databaseUrl: tdb.url, logger });
     await waitUntil(() => starts === 1, 'the first run');
     await p.stop();
     assert.equal(finished, true, 'stop waited for the run');
@@ -111,9 +119,9 @@ describe('periodic tasks', () => {
 
   it('refuses two tasks with one name; runNow runs one at once', async () => {
     const noop = { everyMs: 60_000, run: async () => undefined };
-    assert.throws(() => startPeriodic([{ name: 'x', ...noop }, { name: 'x', ...noop }], { db: database.db, logger }), /declared twice/);
+    assert.throws(() => startPeriodic([{ name: 'x', ...noop }, { name: 'x', ...noop }], { databaseUrl: tdb.url, logger }), /declared twice/);
     let ran = 0;
-    const p = start([{ name: 'on-demand', everyMs: 3_600_000, run: async () => void ran++ }], { db: database.db, logger });
+    const p = start([{ name: 'on-demand', everyMs: 3_600_000, run: async () => void ran++ }], { databaseUrl: tdb.url, logger });
     await p.runNow('on-demand');
     assert.equal(ran, 1);
   });

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
+import pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Db } from './db/database.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -49,7 +48,11 @@ export function periodicMetrics(registry: Registry): PeriodicMetrics {
   };
 }
 
-export function startPeriodic(tasks: readonly PeriodicTask[], o: { db: Db; logger: Logger; metrics?: PeriodicMetrics }): Periodic {
+/**
+ * `databaseUrl`: where singleton tasks take their advisory lock, on a connection of their own (not
+ * the pool's: a task holding a pooled connection for its whole run could starve itself and others).
+ */
+export function startPeriodic(tasks: readonly PeriodicTask[], o: { databaseUrl: string; logger: Logger; metrics?: PeriodicMetrics }): Periodic {
   const names = new Set<string>();
   for (const t of tasks) {
     if (names.has(t.name)) throw new Error(`periodic task ${t.name} is declared twice`);
@@ -65,19 +68,20 @@ export function startPeriodic(tasks: readonly PeriodicTask[], o: { db: Db; logge
       await task.run(ctl.signal);
       return true;
     }
-    // A session-level lock on a connection held for the run (not a transaction: the task writes
-    // through connections of its own, and a long idle transaction would be cut off by the server).
-    const conn = await o.db.connection().execute(async (c) => {
-      const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${LOCK_NAMESPACE}, hashtext(${task.name})) as ok`.execute(c);
+    // A session-level lock, held for the run on a connection of its own (not a transaction: the
+    // task writes through the pool, and a long idle transaction would be cut off by the server).
+    const client = new pg.Client({ connectionString: o.databaseUrl, application_name: `evently-task-${task.name}`.slice(0, 63) });
+    client.on('error', () => undefined); // a lost connection releases the lock; the task's own writes report their errors
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as ok', [LOCK_NAMESPACE, task.name]);
       if (!rows[0]?.ok) return false;
-      try {
-        await task.run(ctl.signal);
-      } finally {
-        await sql`select pg_advisory_unlock(${LOCK_NAMESPACE}, hashtext(${task.name}))`.execute(c);
-      }
+      await task.run(ctl.signal);
       return true;
-    });
-    return conn;
+    } finally {
+      // Ending the session releases the lock.
+      await client.end().catch(() => undefined);
+    }
   }
 
   function runOnce(task: PeriodicTask): Promise<void> {

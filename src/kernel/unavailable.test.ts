@@ -45,6 +45,23 @@ describe('what counts as "not now" (503) rather than broken (500)', () => {
     }
   });
 
+  it('conflicts that outlast the transaction helper\'s retries (40001, 40P01): OVERLOADED', async () => {
+    const d = createDatabase({ url: tdb.url, poolMax: 3, logger });
+    try {
+      await sql`create table c (id int primary key, n int)`.execute(d.db);
+      await sql`insert into c values (1, 0)`.execute(d.db);
+      const bump = () => d.transaction(async (trx) => {
+        const { rows } = await sql<{ n: number }>`select n from c where id = 1`.execute(trx);
+        await new Promise((r) => setTimeout(r, 50));
+        await sql`update c set n = ${rows[0]!.n + 1} where id = 1`.execute(trx);
+      }, { isolation: 'serializable', maxAttempts: 1 });
+      const loser = (await Promise.allSettled([bump(), bump()])).find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.equal(unavailability(loser.reason)?.code, 'OVERLOADED');
+    } finally {
+      await d.close();
+    }
+  });
+
   it('a server with no connection left (53300): OVERLOADED', async () => {
     const admin = new pg.Client({ connectionString: tdb.url });
     await admin.connect();

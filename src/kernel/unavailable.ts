@@ -15,6 +15,9 @@ export interface Unavailability {
 }
 
 const PG_OVERLOAD: Record<string, string> = {
+  // Still conflicting after the transaction helper's retries: contention, not a bug.
+  '40001': 'serialization failures outlasted the transaction retries',
+  '40P01': 'deadlocks outlasted the transaction retries',
   '55P03': 'lock wait exceeded DATABASE_LOCK_TIMEOUT_MS',
   '57014': 'statement exceeded DATABASE_STATEMENT_TIMEOUT_MS',
   '53300': 'the database server has no connection left (too_many_connections)',

@@ -218,7 +218,7 @@ describe('evently events: dead letters listed and replayed', () => {
   });
   after(() => tdb?.drop());
 
-  it('lists what a group could not handle, replays its dead letters and says when an id is not one', async () => {
+  it('lists what a group could not handle, replays or discards its dead letters and says when an id is not one', async () => {
     const env = { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url };
     const empty = runCli(['events', 'dead'], env);
     assert.equal(await within(empty.exited, 30_000, 'events dead'), 0, empty.output());
@@ -236,6 +236,11 @@ describe('evently events: dead letters listed and replayed', () => {
     assert.match(replayed.output(), /1 event of group notifications queued for replay/);
     const [row] = await sqlRows<{ status: string; attempts: number }>(tdb.url, 'select status, attempts from platform.failed_events where event_key = $1', [id]);
     assert.deepEqual(row, { status: 'retrying', attempts: 0 });
+    await sqlRows(tdb.url, "update platform.failed_events set status = 'dead' where event_key = $1", [id]);
+    const discarded = runCli(['events', 'discard', '--group', 'notifications', '--event', id], env);
+    assert.equal(await within(discarded.exited, 30_000, 'discard'), 0, discarded.output());
+    assert.match(discarded.output(), /1 dead letter of group notifications discarded/);
+    assert.deepEqual(await sqlRows(tdb.url, 'select 1 from platform.failed_events'), []);
   });
 });
 

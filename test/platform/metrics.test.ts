@@ -30,8 +30,9 @@ function metricsSuite(redis: boolean): void {
         values ('notifications', 'metrics-test', 'auth.user.registered', 'dead', 10, 'test')`);
       const text = await eventually(async () => {
         const body = await scrape();
-        return sample(body, 'evently_task_runs_total', { task: 'outbox-retention', outcome: 'ok' }) ? body : undefined;
-      }, 'the retention task has run once');
+        const ran = ['auth', 'notifications'].every((m) => sample(body, 'evently_task_runs_total', { task: `${m}.outbox-retention`, outcome: 'ok' }));
+        return ran ? body : undefined;
+      }, 'the retention tasks have run once');
 
       assert.ok(sample(text, 'evently_db_pool_connections', { state: 'total' })! >= 1);
       assert.equal(sample(text, 'evently_db_pool_connections', { state: 'waiting' }), 0);
@@ -42,7 +43,7 @@ function metricsSuite(redis: boolean): void {
       assert.notEqual(sample(text, 'evently_bus_pending', { group: 'notifications' }), undefined);
       assert.equal(sample(text, 'evently_bus_failed_events', { group: 'notifications', status: 'dead' }), 1);
       assert.notEqual(sample(text, 'evently_jobs', { job: 'notifications.send-email', state: 'waiting' }), undefined);
-      assert.notEqual(sample(text, 'evently_task_last_run_timestamp_seconds', { task: 'outbox-retention' }), undefined);
+      assert.notEqual(sample(text, 'evently_task_last_run_timestamp_seconds', { task: 'notifications.outbox-retention' }), undefined);
     });
 
     it('an unpublished event shows in its module\'s backlog and age', async () => {

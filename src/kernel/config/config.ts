@@ -45,8 +45,8 @@ export interface Config {
   slices: Readonly<Record<string, unknown>>;
 }
 
-/** The platform's settings alone, as module slices are made from them. */
-export type PlatformConfig = Omit<Config, 'slices'>;
+/** The platform's configuration as a module's slice is made from it: no raw settings, so no secrets. */
+export type PlatformConfig = Omit<Config, 'slices' | 'settings'>;
 
 /**
  * A module's own settings: declared by the module, merged into the one settings table (validation,
@@ -107,9 +107,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const moduleSettings = Object.entries(options.modules ?? {}).flatMap(([name, m]) => (m ? [[name, m, read(m.table, problems)] as const] : []));
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
-  const base = toConfig(platform as Settings);
+  const { settings: _secrets, ...base } = toConfig(platform as Settings);
   const slices = Object.fromEntries(moduleSettings.map(([name, m, parsed]) => [name, m.slice(parsed, base)]));
-  const config: Config = { ...base, slices };
+  const config: Config = { ...base, settings: platform as Settings, slices };
   const rules = checkRules(config);
   for (const [name, m, parsed] of moduleSettings) {
     if (config.modules.includes(name as ModuleName)) rules.push(...(m.check?.(slices[name], config, parsed) ?? []));
@@ -179,7 +179,7 @@ function readSecretFile(setting: string, file: string): string {
   }
 }
 
-function toConfig(s: Settings): PlatformConfig {
+function toConfig(s: Settings): Omit<Config, 'slices'> {
   const modules = MODULE_NAMES.filter((m) => s.EVENTLY_MODULES.includes(m));
   const allInOne = modules.length === MODULE_NAMES.length;
   return {

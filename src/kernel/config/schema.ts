@@ -58,7 +58,7 @@ export const SETTINGS = {
     defaultDoc: 'hostname-pid',
     doc: 'Name of this replica on the bus. A stable, unique value per replica (e.g. a StatefulSet pod name) lets a restarted replica retry its unacknowledged events at once instead of after BUS_CLAIM_IDLE_MS. Never give two running processes the same one.',
   })),
-  BUS_MAX_ATTEMPTS: int({ min: 1, max: 100, default: 10, doc: 'Deliveries of an event to a consumer group before it is dead-lettered (kept in `platform.failed_events`; `evently events dead` lists them, `evently events replay` retries them). Failed deliveries are retried with backoff beside the group\'s later events.' }),
+  BUS_MAX_ATTEMPTS: int({ min: 1, max: 100, default: 10, doc: 'Deliveries of an event to a consumer group before it is dead-lettered (kept in `platform.failed_events`: `evently events dead` lists them, `evently events replay` retries them). A failed delivery is retried beside the group\'s later events: in-process with backoff, on Redis every BUS_CLAIM_IDLE_MS. A failure because PostgreSQL or Redis is away counts no attempt: the group pauses instead.' }),
   BUS_CLAIM_IDLE_MS: int({ min: 100, default: 30_000, doc: 'An event read but not acknowledged for this long is redelivered to another consumer.' }),
   JOB_ATTEMPTS: int({ min: 1, max: 100, default: 8, doc: 'Attempts of a background job before it goes to the dead-letter set.' }),
   JOB_BACKOFF_MS: int({ min: 1, default: 1_000, doc: 'First retry delay of a job; doubles each attempt, with jitter.' }),

@@ -157,15 +157,20 @@ async function liveOwner(dataDir: string): Promise<number | undefined> {
 
 /** The running server's PostgreSQL: its port is on line 4 of postmaster.pid, its password in pg-password. */
 async function attachTo(owner: number, clusterDir: string, passwordFile: string, database: string, log: Logger): Promise<EmbeddedHandle> {
-  let port: number;
+  let lines: string[];
   let password: string;
   try {
-    port = Number((await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+    lines = (await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n');
     password = (await readFile(passwordFile, 'utf8')).trim();
   } catch {
     throw new Error(`the Evently process ${owner} owns the data folder but its PostgreSQL is not running yet; try again in a moment`);
   }
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot read the port of the embedded PostgreSQL of process ${owner}`);
+  // A postmaster.pid left by a server that is gone names a port someone else may hold now.
+  const postmaster = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!(postmaster > 0 && alive(postmaster) && commandOf(postmaster).startsWith('postgres')) || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`the Evently process ${owner} owns the data folder but its PostgreSQL is not running (yet); try again in a moment`);
+  }
   log.info({ pid: owner, port }, 'using the embedded PostgreSQL of the running Evently');
   return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`, stop: async () => undefined };
 }

@@ -144,6 +144,28 @@ function contract(makeHarness: () => BusHarness, failed: () => FailedEvents): vo
     assert.equal(healthy.seen.filter((e) => e.id === poison.id).length, 1, 'the replay goes to the failed group only');
   });
 
+  it('a database that is away for longer than the attempts allow dead-letters nothing: the event is handled once it is back', async () => {
+    const bus = h.bus();
+    const event = makeEvent('bookings.booking.created', { n: 1 });
+    let outage = MAX_ATTEMPTS + 2;
+    const handled: DomainEvent[] = [];
+    bus.subscribe({
+      group: 'projector',
+      topics: ['bookings.*'],
+      handler: async (e) => {
+        // What pg throws while PostgreSQL refuses connections.
+        if (outage-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        handled.push(e);
+      },
+    });
+    await bus.start();
+    await bus.publish([event]);
+    await waitFor(() => handled.length === 1, 'the event after the outage', 20_000);
+    await sleep(h.settleMs);
+    assert.deepEqual(handled.map((e) => e.id), [event.id]);
+    assert.deepEqual(await failed().list({ group: 'projector' }), [], 'no dead letter, nothing left waiting');
+  });
+
   it('does not deliver event types outside the topics', async () => {
     const bus = h.bus();
     const notifications = recorder();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { createDatabase } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { createMemoryBus } from './bus.memory.js';
@@ -47,6 +48,34 @@ describe('memory bus', () => {
     const [dead] = await failed.store().list({ group: 'once' });
     assert.deepEqual({ status: dead?.status, attempts: dead?.attempts }, { status: 'dead', attempts: 1 });
     await b.stop();
+  });
+
+  it('an event whose handling never finished (the process died each time) is buried without running it again', async () => {
+    const { logger, lines } = captureLogger();
+    const b = bus(logger, 3);
+    let calls = 0;
+    b.subscribe({ group: 'crashy', topics: ['auth.*'], handler: async () => void calls++ });
+    const event = makeEvent('auth.user.registered');
+    // As a process leaves it that died inside the handler on its third attempt: claimed, lease over.
+    await sql`insert into platform.failed_events (group_name, event_key, event_type, event, status, attempts, last_error, next_attempt_at, claimed_until)
+      values ('crashy', ${event.id}, ${event.type}, ${JSON.stringify(event)}::jsonb, 'retrying', 3, 'boom', now(), now() - interval '1 second')`.execute(failed.database().db);
+    await b.start();
+    await waitFor(async () => (await failed.store().list({ group: 'crashy', status: 'dead' })).length === 1, 'buried');
+    await b.stop();
+    assert.equal(calls, 0, 'not run a fourth time');
+    const [dead] = await failed.store().list({ group: 'crashy' });
+    assert.match(dead!.lastError, /not finished after 3 attempts/);
+    assert.ok(lines.some((l) => l.level === 50 && l.eventId === event.id));
+  });
+
+  it('a redelivered dead letter stays dead; discard deletes dead letters for good', async () => {
+    const store = failed.store();
+    const event = makeEvent('auth.user.registered');
+    await store.bury('discarding', { key: event.id, event }, 'broken', 5);
+    assert.equal(await store.retryLater('discarding', event, 'broken again', 10), 'dead');
+    assert.equal(await store.retryLater('discarding', makeEvent('auth.user.verified'), 'first failure', 10), 'retrying');
+    assert.equal(await store.discard('discarding', [event.id]), 1);
+    assert.deepEqual((await store.list({ group: 'discarding' })).map((f) => f.status), ['retrying'], 'only dead letters are discarded');
   });
 
   it('rejects publish when the store cannot take a failure, so the event stays in the outbox', async () => {

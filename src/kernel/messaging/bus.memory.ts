@@ -65,8 +65,9 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
         await failed.bury(name, { key: event.id, event }, errorMessage(err), 1);
         logger.error(fields, 'event dead-lettered (evently events dead / replay)');
       } else {
-        await failed.retryLater(name, event, errorMessage(err), retryDelay(policy, 1));
-        logger.warn(fields, 'event handler failed; set aside to retry later');
+        const status = await failed.retryLater(name, event, errorMessage(err), retryDelay(policy, 1));
+        if (status === 'dead') logger.error(fields, 'event handler failed on a dead letter redelivered: it stays dead (evently events replay)');
+        else logger.warn(fields, 'event handler failed; set aside to retry later');
       }
     }
   }
@@ -98,10 +99,13 @@ export function createMemoryBus(options: MemoryBusOptions): MemoryEventBus {
         const matching = events.filter((e) => topicMatches(group.topics, e.type));
         if (matching.length > 0) runs.push(enqueue(name, group, matching));
       }
-      const all = Promise.all(runs);
+      // Settled, not Promise.all: one group's failure must not let stop() return while another
+      // group's handler still runs.
+      const all = Promise.allSettled(runs);
       inFlight.add(all);
       try {
-        await all;
+        const rejected = (await all).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (rejected) throw rejected.reason;
       } finally {
         inFlight.delete(all);
       }

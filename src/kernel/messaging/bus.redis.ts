@@ -127,6 +127,7 @@ export function createRedisBus(options: RedisBusOptions): EventBus {
       });
       const failed = (await Promise.allSettled(starts)).find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (state !== 'running') return; // stopped while the groups were being created
       const handlers = new Map(subscriptions.map((s) => [s.group, s.handler]));
       const policy = { ...DEFAULT_RETRY, maxAttempts: settings.maxDeliveries, ...options.retry };
       if (handlers.size) retries = startRetryLoop({ failed: options.failed, handlers, policy, pollMs: options.retryPollMs ?? 1_000, logger });

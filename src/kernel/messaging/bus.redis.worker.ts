@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { unavailability } from '../unavailable.js';
 import { errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';
 import type { FailedEvents } from './failed-events.js';
 import { topicMatches, type DomainEvent, type EventHandler } from './types.js';
@@ -27,6 +28,13 @@ export interface GroupWorkerConfig {
 
 export interface GroupWorker {
   stop(): Promise<void>;
+}
+
+/** A handler failed because a dependency (the database) is away: the group pauses, nothing is counted. */
+class DependencyAwayError extends Error {
+  constructor(readonly reason: string) {
+    super(`a dependency is away: ${reason}`);
+  }
 }
 
 /** Entry as Redis returns it; fields are null when the entry was trimmed while still pending. */
@@ -117,6 +125,14 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
     try {
       await runHandler(cfg.handler, event);
     } catch (err) {
+      const away = unavailability(err);
+      if (away) {
+        // The event was never really tried: its delivery is given back (Redis counts every read),
+        // so an outage longer than maxDeliveries × BUS_CLAIM_IDLE_MS dead-letters nothing, and the
+        // group pauses instead of running its whole backlog into the same wall.
+        await conn.xclaim(key, group, consumer, 0, id, 'RETRYCOUNT', Math.max(0, deliveries - 1), 'JUSTID');
+        throw new DependencyAwayError(`${away.dependency}: ${away.reason}`);
+      }
       if (deliveries >= cfg.maxDeliveries) {
         await deadLetter(key, id, fields, deliveries, errorMessage(err), event);
       } else {
@@ -138,11 +154,20 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
     if (entries.length === 0) return;
     const counts = redelivered ? await deliveryCounts(key, entries.map(([id]) => id)) : undefined;
     const skipped: string[] = [];
+    let i = 0;
     try {
-      for (const entry of entries) {
+      for (; i < entries.length; i++) {
         if (ctl.signal.aborted) break; // the rest stays pending: re-read on restart or claimed by a replica
-        if (await handle(key, entry, counts?.get(entry[0]) ?? 1)) skipped.push(entry[0]);
+        if (await handle(key, entries[i]!, counts?.get(entries[i]![0]) ?? 1)) skipped.push(entries[i]![0]);
       }
+    } catch (err) {
+      if (err instanceof DependencyAwayError) {
+        // The entries after the one that met the outage were read (and counted) but never tried.
+        for (const [id] of entries.slice(i + 1)) {
+          await conn.xclaim(key, group, consumer, 0, id, 'RETRYCOUNT', Math.max(0, (counts?.get(id) ?? 1) - 1), 'JUSTID');
+        }
+      }
+      throw err;
     } finally {
       if (skipped.length > 0) await conn.xack(key, group, ...skipped);
     }
@@ -210,6 +235,14 @@ export async function startGroupWorker(cfg: GroupWorkerConfig): Promise<GroupWor
       } catch (err) {
         if (ctl.signal.aborted) break;
         failures++;
+        if (err instanceof DependencyAwayError) {
+          // Back off, then start again with this consumer's pending entries (the one that failed first).
+          needPending = true;
+          const retryInMs = Math.min(250 * 2 ** (failures - 1), 10_000);
+          logger.warn({ group, consumer, reason: err.reason, retryInMs }, 'event handling paused: a dependency is away');
+          await pause(retryInMs, ctl.signal);
+          continue;
+        }
         // NOGROUP: the stream vanished (Redis restarted without persistence, or it was deleted).
         if (errorMessage(err).includes('NOGROUP')) needGroups = true;
         // A reply lost with the connection leaves entries in this consumer's pending list.

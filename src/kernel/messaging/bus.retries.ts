@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { unavailability } from '../unavailable.js';
 import { errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';
 import type { FailedEvents } from './failed-events.js';
 import type { EventHandler } from './types.js';
@@ -19,9 +20,12 @@ export function retryDelay(policy: RetryPolicy, attempt: number): number {
   return exp * (0.75 + Math.random() * 0.5);
 }
 
-const BATCH = 50;
+/** Between retries of an event whose handler met a database or Redis that was away. */
+const AWAY_DELAY_MS = 10_000;
+/** Claimed at a time: run one after the other, so a small batch keeps well inside the lease. */
+const BATCH = 10;
 /** A claimed retry belongs to this process for this long (a handler taking longer may run twice). */
-const LEASE_MS = 60_000;
+const LEASE_MS = 300_000;
 
 export interface RetryLoop {
   stop(): Promise<void>;
@@ -48,16 +52,29 @@ export function startRetryLoop(o: {
       if (ctl.signal.aborted) break; // the rest stays claimed until its lease ends, then runs again
       const handler = o.handlers.get(f.group);
       if (!handler || !f.event) continue;
+      const fields = { ...eventLogFields(f.group, f.event), attempt: f.attempts };
+      if (f.attempts > o.policy.maxAttempts) {
+        // Claimed that often without an outcome: the process died while handling it, again and
+        // again. Running it once more could crash it again.
+        await o.failed.bury(f.group, { key: f.key, event: f.event }, `not finished after ${f.attempts - 1} attempts (the process may have died while handling it)`, f.attempts - 1);
+        o.logger.error(fields, 'event dead-lettered: its handling never finished (evently events dead / replay)');
+        continue;
+      }
       try {
         await runHandler(handler, f.event);
         await o.failed.resolved(f.group, f.key);
-        o.logger.info({ ...eventLogFields(f.group, f.event), attempt: f.attempts + 1 }, 'failed event handled on retry');
+        o.logger.info(fields, 'failed event handled on retry');
       } catch (err) {
-        const attempt = f.attempts + 1;
-        const status = await o.failed.failedAgain(f.group, f.key, errorMessage(err), { maxAttempts: o.policy.maxAttempts, delayMs: retryDelay(o.policy, attempt) });
-        const fields = { ...eventLogFields(f.group, f.event), attempt, err };
-        if (status === 'dead') o.logger.error(fields, 'event dead-lettered: its attempts are spent (evently events dead / replay)');
-        else o.logger.warn(fields, 'event handler failed again; retrying later');
+        // A database or Redis that is away says nothing about the event: the attempt is given back.
+        const away = unavailability(err) !== undefined;
+        const status = await o.failed.failedAgain(f.group, f.key, errorMessage(err), {
+          maxAttempts: o.policy.maxAttempts,
+          // While a dependency is away the attempts stand still, so the delay does not grow with them.
+          delayMs: away ? Math.min(o.policy.maxDelayMs, AWAY_DELAY_MS) * (0.75 + Math.random() * 0.5) : retryDelay(o.policy, f.attempts),
+          counted: !away,
+        });
+        if (status === 'dead') o.logger.error({ ...fields, err }, 'event dead-lettered: its attempts are spent (evently events dead / replay)');
+        else if (status) o.logger.warn({ ...fields, err }, away ? 'a dependency is away; retrying later' : 'event handler failed again; retrying later');
       }
     }
     return due.length;

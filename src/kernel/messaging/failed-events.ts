@@ -33,19 +33,31 @@ export interface Undeliverable {
  * whose attempts are spent ('dead'), until someone replays them.
  */
 export interface FailedEvents {
-  /** A first failure: try again after `delayMs`, while the group goes on with later events. */
-  retryLater(group: string, event: DomainEvent, error: string, delayMs: number): Promise<void>;
-  /** No more automatic attempts: keep it until it is replayed. */
+  /**
+   * A first failure: try again after `delayMs`, while the group goes on with later events. Returns
+   * the row's status: 'dead' when this event is already a dead letter of the group (it stays one).
+   */
+  retryLater(group: string, event: DomainEvent, error: string, delayMs: number): Promise<FailedStatus>;
+  /** No more automatic attempts: keep it until it is replayed or discarded. */
   bury(group: string, entry: Undeliverable, error: string, attempts: number): Promise<void>;
-  /** Retries due now for these groups, claimed for `leaseMs` (replicas share them). */
+  /**
+   * Retries due now for these groups, claimed for `leaseMs` (replicas share them), each counted as
+   * an attempt as it is claimed: a run that never finishes (the process died) still counts.
+   */
   claimDue(groups: readonly string[], limit: number, leaseMs: number): Promise<FailedEvent[]>;
   /** A retry succeeded: forget the failure. */
   resolved(group: string, key: string): Promise<void>;
-  /** A retry failed: count it; dead once `maxAttempts` are spent, else due again after `delayMs`. */
-  failedAgain(group: string, key: string, error: string, o: { maxAttempts: number; delayMs: number }): Promise<FailedStatus>;
+  /**
+   * A retry failed: dead once `maxAttempts` are spent, else due again after `delayMs`. `counted:
+   * false` (a dependency was away, the handler never got to its work) gives the attempt back.
+   * Undefined when the row is gone (replayed or discarded meanwhile).
+   */
+  failedAgain(group: string, key: string, error: string, o: { maxAttempts: number; delayMs: number; counted?: boolean }): Promise<FailedStatus | undefined>;
   list(o?: { group?: string; status?: FailedStatus; limit?: number }): Promise<FailedEvent[]>;
   /** Dead letters of a group (all, or those keys) become due again with fresh attempts. */
   replay(group: string, keys?: readonly string[]): Promise<number>;
+  /** Dead letters of a group (all, or those keys) are deleted: given up on for good. */
+  discard(group: string, keys?: readonly string[]): Promise<number>;
   counts(): Promise<{ group: string; status: FailedStatus; count: number; oldest: Date }[]>;
 }
 
@@ -88,10 +100,17 @@ export function createFailedEvents(db: Db): FailedEvents {
     async retryLater(group, event, error, delayMs) {
       // A redelivery of an event that is already waiting (or dead) changes nothing: one row per
       // (group, event), and its attempts keep counting from where they were.
-      await sql`
-        insert into platform.failed_events (group_name, event_key, event_type, event, status, attempts, last_error, next_attempt_at)
-        values (${group}, ${event.id}, ${event.type}, ${JSON.stringify(event)}::jsonb, 'retrying', 1, ${clip(error)}, now() + ${ms(delayMs)}::interval)
-        on conflict (group_name, event_key) do nothing`.execute(db);
+      const { rows } = await sql<{ status: FailedStatus }>`
+        with inserted as (
+          insert into platform.failed_events (group_name, event_key, event_type, event, status, attempts, last_error, next_attempt_at)
+          values (${group}, ${event.id}, ${event.type}, ${JSON.stringify(event)}::jsonb, 'retrying', 1, ${clip(error)}, now() + ${ms(delayMs)}::interval)
+          on conflict (group_name, event_key) do nothing
+          returning status)
+        select status from inserted
+        union all
+        select status from platform.failed_events where group_name = ${group} and event_key = ${event.id}
+        limit 1`.execute(db);
+      return rows[0]?.status ?? 'retrying';
     },
 
     async bury(group, entry, error, attempts) {
@@ -106,7 +125,7 @@ export function createFailedEvents(db: Db): FailedEvents {
     async claimDue(groups, limit, leaseMs) {
       if (!groups.length) return [];
       const { rows } = await sql<Row>`
-        update platform.failed_events set claimed_until = now() + ${ms(leaseMs)}::interval
+        update platform.failed_events set claimed_until = now() + ${ms(leaseMs)}::interval, attempts = attempts + 1
         where (group_name, event_key) in (
           select group_name, event_key from platform.failed_events
           where status = 'retrying' and next_attempt_at <= now() and group_name = any(${groups}::text[])
@@ -121,13 +140,14 @@ export function createFailedEvents(db: Db): FailedEvents {
     },
 
     async failedAgain(group, key, error, o) {
+      const attempts = o.counted === false ? sql`attempts - 1` : sql`attempts`;
       const { rows } = await sql<{ status: FailedStatus }>`
-        update platform.failed_events set attempts = attempts + 1, last_error = ${clip(error)}, last_failed_at = now(), claimed_until = null,
-          status = case when attempts + 1 >= ${o.maxAttempts} then 'dead' else 'retrying' end,
-          next_attempt_at = case when attempts + 1 >= ${o.maxAttempts} then null else now() + ${ms(o.delayMs)}::interval end
+        update platform.failed_events set attempts = ${attempts}, last_error = ${clip(error)}, last_failed_at = now(), claimed_until = null,
+          status = case when ${attempts} >= ${o.maxAttempts} then 'dead' else 'retrying' end,
+          next_attempt_at = case when ${attempts} >= ${o.maxAttempts} then null else now() + ${ms(o.delayMs)}::interval end
         where group_name = ${group} and event_key = ${key}
         returning status`.execute(db);
-      return rows[0]?.status ?? 'dead';
+      return rows[0]?.status;
     },
 
     async list(o = {}) {
@@ -143,6 +163,13 @@ export function createFailedEvents(db: Db): FailedEvents {
       const r = await sql`
         update platform.failed_events set status = 'retrying', attempts = 0, next_attempt_at = now(), claimed_until = null, replayed_at = now()
         where group_name = ${group} and status = 'dead' and event is not null
+          ${keys ? sql`and event_key = any(${[...keys]}::text[])` : sql``}`.execute(db);
+      return Number(r.numAffectedRows ?? 0);
+    },
+
+    async discard(group, keys) {
+      const r = await sql`
+        delete from platform.failed_events where group_name = ${group} and status = 'dead'
           ${keys ? sql`and event_key = any(${[...keys]}::text[])` : sql``}`.execute(db);
       return Number(r.numAffectedRows ?? 0);
     },

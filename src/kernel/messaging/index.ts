@@ -6,5 +6,4 @@ export { subscribeConsumers } from './consumers.js';
 export { createMemoryBus } from './bus.memory.js';
 export { createRedisBus } from './bus.redis.js';
 export { createFailedEvents, type FailedEvents, type FailedEvent, type FailedStatus } from './failed-events.js';
-export { DEFAULT_RETRY, type RetryPolicy as BusRetryPolicy } from './bus.retries.js';
 export type { MemoryEventBus } from './bus.memory.js';

@@ -129,7 +129,9 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     async start() {
       stopped = false;
       unsubscribe = o.signal?.subscribe((schema) => {
-        if (o.schemas.includes(schema)) void kick(schema);
+        // While the database or the bus is failing, the backed-off poll retries: a wake-up per
+        // commit would only hammer them (and the log) again.
+        if (o.schemas.includes(schema) && failures === 0) void kick(schema);
       });
       await tick();
       schedule();

@@ -168,7 +168,7 @@ function mailSuite(redis: boolean): void {
     const lost = newUser('timer');
     await sql`insert into notifications.mail_log (event_id, user_id, template, to_email, created_at)
       values (${newId()}, ${lost.user_id}, 'welcome', ${lost.email}, now() - interval '2 minutes')`.execute(db);
-    const sweep = startPeriodic([{ ...mailSweepTask({ db, jobs: t.evently.adapters.jobs, logger: t.evently.logger }), everyMs: 20 }], { db, logger: t.evently.logger });
+    const sweep = startPeriodic([{ ...mailSweepTask({ db, jobs: t.evently.adapters.jobs, logger: t.evently.logger }), everyMs: 20 }], { databaseUrl: t.database.url, logger: t.evently.logger });
     try {
       await waitFor(() => smtp.to(lost.email).length === 1, 10_000, 'the mail recovered by the timer');
     } finally {

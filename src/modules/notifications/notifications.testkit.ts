@@ -21,20 +21,18 @@ const DEFAULTS: Partial<Record<AuthEventType, Record<string, unknown>>> = {
 /**
  * Writes an auth event the way auth does (its outbox, in a transaction, at its contract's payload
  * version) and lets the relay and the bus deliver it; fields of the contract the test leaves out
- * get plain defaults. `occurredAt` backdates it.
+ * get plain defaults. `version` writes it at an older payload version, exactly as `given`.
  */
-export async function emitAuthEvent(t: TestEvently, type: AuthEventType, given: Record<string, unknown>, occurredAt?: Date): Promise<DomainEvent> {
-  let payload: Record<string, unknown> = { ...DEFAULTS[type], ...given };
+export async function emitAuthEvent(t: TestEvently, type: AuthEventType, given: Record<string, unknown>, o: { version?: number } = {}): Promise<DomainEvent> {
+  let payload: Record<string, unknown> = o.version === undefined ? { ...DEFAULTS[type], ...given } : { ...given };
   // A plain `otp` is sealed as auth seals it, so tests can still write the digits they expect.
   if (typeof payload.otp === 'string') {
     const { otp, ...rest } = payload;
     payload = { ...rest, otp_sealed: await (await sealerOf(t)).seal(otp as string) };
   }
   return t.evently.database.transaction(async (trx) => {
-    const [event] = await createOutbox('auth', t.evently.outboxSignal).add(trx, { type, version: AUTH_EVENTS[type].version, payload });
-    if (!occurredAt) return event!;
-    await sql`update auth.outbox set occurred_at = ${occurredAt} where id = ${event!.id}`.execute(trx);
-    return { ...event!, occurredAt: occurredAt.toISOString() };
+    const [event] = await createOutbox('auth', t.evently.outboxSignal).add(trx, { type, version: o.version ?? AUTH_EVENTS[type].version, payload });
+    return event!;
   });
 }
 

@@ -98,6 +98,19 @@ describe('recipients: the projection of auth users', () => {
     assert.deepEqual(mailbox.json().items, []);
   });
 
+  it('events written before the upgrade (payload version 1) are still applied where they can be made whole', async () => {
+    const user_id = newId();
+    const email = `v1-${newId().slice(-8)}@example.com`;
+    const registered = await emitAuthEvent(t, 'auth.user.registered', { user_id, email, username: 'old', full_name: 'Old Timer', role: 'user', is_verified: false }, { version: 1 });
+    await waitFor(async () => (await rowOf(user_id)) !== undefined, 10_000, 'the v1 registration applied');
+    assert.deepEqual(await rowOf(user_id), { email, username: 'old', name: 'Old Timer', deleted: false });
+    assert.equal(registered.version, 1);
+    // Its verification code, mailed by the new consumer.
+    const expires_at = new Date(Date.now() + 600_000).toISOString();
+    const otp = await emitAuthEvent(t, 'auth.otp.requested', { user_id, email, otp: '424242', purpose: 'verify_email', expires_at }, { version: 1 });
+    await waitFor(async () => (await sql<{ status: string }>`select status from notifications.mail_log where event_id = ${otp.id}`.execute(t.evently.database.db)).rows[0]?.status === 'sent', 10_000, 'the v1 code mailed');
+  });
+
   it('a payload that does not meet the contract is ignored without blocking the events after it', async () => {
     const user_id = newId();
     await deliver(
