@@ -124,6 +124,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
     const server = await createServer({
       logger,
       bodyLimit: config.http.bodyLimit,
+      requestTimeoutMs: config.http.requestTimeoutMs,
       corsOrigins: config.http.corsOrigins,
       trustProxy: config.http.trustProxy,
       docs: config.http.docs,

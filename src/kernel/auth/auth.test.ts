@@ -24,6 +24,7 @@ async function appWith(jwks: JWK[], revoked: Set<string> = new Set()): Promise<A
   const app = await createServer({
     logger: createLogger({ level: 'silent', service: 'test' }),
     bodyLimit: 1024,
+    requestTimeoutMs: 30_000,
     corsOrigins: [],
     trustProxy: false,
     docs: false,

@@ -17,6 +17,7 @@ export interface Config {
     host: string;
     port: number;
     bodyLimit: number;
+    requestTimeoutMs: number;
     corsOrigins: readonly string[];
     trustProxy: boolean | number | string[];
     docs: boolean;
@@ -191,6 +192,7 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       host: s.HOST,
       port: s.PORT ?? (allInOne ? 3000 : MODULE_PORTS[modules[0]!]),
       bodyLimit: s.BODY_LIMIT_BYTES,
+      requestTimeoutMs: s.HTTP_REQUEST_TIMEOUT_MS,
       corsOrigins: s.CORS_ORIGINS,
       trustProxy: parseTrustProxy(s.TRUST_PROXY),
       docs: s.EVENTLY_DOCS,

@@ -48,6 +48,7 @@ export const SETTINGS = {
     default: '',
     doc: 'Proxies trusted for `X-Forwarded-For`: comma list of IPs/CIDRs, or a hop count. Empty: the socket address is the client.',
   }),
+  HTTP_REQUEST_TIMEOUT_MS: int({ min: 0, max: 600_000, default: 30_000, doc: 'Time a client has to send a whole request (headers and body); a slower one is answered 400 and disconnected (Node checks every 30 s). 0: no limit.' }),
   BODY_LIMIT_BYTES: int({ min: 1024, max: 10 * 1024 * 1024, default: 1024 * 1024, doc: 'Largest request body accepted (413 above).' }),
   EVENTLY_DOCS: bool({ default: true, doc: 'Serve the OpenAPI document at /docs/json and the UI at /docs.' }),
   SHUTDOWN_TIMEOUT_MS: int({ min: 100, default: 10_000, doc: 'How long a graceful shutdown may drain before the process exits anyway.' }),

@@ -16,7 +16,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendError(error, request, reply));
 
   app.setNotFoundHandler((request, reply) => {
-    const err = new AppError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    // The path is echoed for the reader, but never more than a line of it.
+    const path = request.url.split('?')[0]!;
+    const err = new AppError('NOT_FOUND', `no route for ${request.method} ${path.length > 120 ? `${path.slice(0, 120)}…` : path}`);
     return reply.status(404).send(envelope(err, request.id));
   });
 }

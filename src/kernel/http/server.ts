@@ -21,6 +21,8 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 export interface ServerOptions {
   logger: Logger;
   bodyLimit: number;
+  /** A request must arrive whole (headers and body) within this time, or it is refused (0: no limit). */
+  requestTimeoutMs: number;
   corsOrigins: readonly string[];
   trustProxy: boolean | number | string[];
   docs: boolean;
@@ -56,6 +58,8 @@ export async function createServer(o: ServerOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimit,
+    // A client that announces a body and never sends it would hold its connection for good.
+    requestTimeout: o.requestTimeoutMs,
     // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
     trustProxy: o.trustProxy as boolean | string[],
     logController: new LogController({
