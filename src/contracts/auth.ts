@@ -28,7 +28,7 @@ const SealedOtp = Type.String({ minLength: 20, maxLength: 2000 });
 
 export const SESSION_REVOKE_REASONS = [
   'logout', 'user_revoked', 'admin_revoked', 'refresh_token_reuse', 'password_changed', 'password_reset',
-  'user_deactivated', 'user_deleted', 'role_changed', 'user_unverified',
+  'user_deactivated', 'user_deleted', 'role_changed', 'user_unverified', 'session_limit',
 ] as const;
 
 const contract = <S extends ReturnType<typeof Type.Object>>(payload: S, upcast?: EventContract['upcast']): EventContract<S> => ({ version: 2, payload, upcast });

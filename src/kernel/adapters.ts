@@ -72,6 +72,7 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? (e as Error).message;
     throw new Error(`cannot reach Redis at ${redisAddress(url)} (REDIS_URL): ${reason}. Start Redis, fix REDIS_URL, or unset it to run all-in-one with in-process adapters`, { cause: e });
   }
+  await warnUnlessNoEviction(redis, logger);
   const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
   const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
@@ -97,5 +98,21 @@ function redisAddress(url: string): string {
     return `${u.hostname}:${u.port || 6379}`;
   } catch {
     return '(invalid URL)';
+  }
+}
+
+/**
+ * An evicting Redis could drop revocations (they have a TTL) or stream entries without anyone
+ * noticing: Evently needs `maxmemory-policy noeviction`. Managed services may refuse CONFIG: then
+ * the operator's documentation says it.
+ */
+async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy && policy !== 'noeviction') {
+      logger.warn({ maxmemory_policy: policy }, 'Redis evicts keys under memory pressure: set maxmemory-policy noeviction (evicted revocations or stream entries would be lost unseen)');
+    }
+  } catch {
+    logger.debug('could not read Redis maxmemory-policy (CONFIG refused)');
   }
 }

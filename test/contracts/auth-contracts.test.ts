@@ -51,7 +51,7 @@ describe('auth events meet their contracts', () => {
     assert.equal((await as('POST', `/api/v1/admin/users/${user.user_id}/deactivate`)).status, 200);
     assert.equal((await as('POST', `/api/v1/admin/users/${user.user_id}/activate`)).status, 200);
     const unverified = `contracts-unverified-${Date.now()}@example.org`;
-    assert.equal((await call(app, 'POST', '/api/v1/auth/register', { body: { email: unverified, username: `u${Date.now()}`, password: PASSWORD } })).status, 201);
+    assert.equal((await call(app, 'POST', '/api/v1/auth/register', { body: { email: unverified, username: `u${Date.now()}`, password: PASSWORD } })).status, 202);
     assert.equal((await call(app, 'POST', '/api/v1/auth/resend-otp', { body: { email: unverified } })).status, 202);
     assert.equal((await as('DELETE', `/api/v1/admin/users/${user.user_id}`)).status, 204);
     void second;

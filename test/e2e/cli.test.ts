@@ -90,8 +90,11 @@ describe('npm start with nothing configured: embedded PostgreSQL, in-process ada
       assert.equal(login.status, 200, 'the server sees the admin: one database');
     } finally {
       // A terminal signals npm and node; npm forwards its own: node gets SIGINT twice, moments apart.
+      // (Two signals sent while the first is still pending coalesce into one, so the second waits
+      // until the first was seen.)
+      const firstSeen = new Promise<void>((resolve) => proc.child.stdout!.on('data', () => /"msg":"shutting down"/.test(proc.output()) && resolve()));
       proc.child.kill('SIGINT');
-      await new Promise((r) => setTimeout(r, 2));
+      await within(firstSeen, 10_000, 'the first SIGINT seen');
       proc.child.kill('SIGINT');
     }
     assert.equal(await within(proc.exited, 15_000, 'shutdown after two SIGINTs'), 0, proc.output());
@@ -254,7 +257,7 @@ describe('evently migrate', () => {
   it('applies the selected modules\' migrations and exits 0', async () => {
     const proc = runCli(['migrate', '--modules', 'auth,events'], { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url });
     assert.equal(await within(proc.exited, 30_000, 'migrate'), 0, proc.output());
-    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox","000_platform_v2_no_notify","001_auth","002_entity_versions"\]/);
+    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox","000_platform_v2_no_notify","001_auth","002_entity_versions","003_hardening"\]/);
     assert.match(proc.output(), /migrations up to date/);
     assert.doesNotMatch(proc.output(), /"schema":"bookings"/);
   });
@@ -327,12 +330,12 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
       const post = (path: string, body: object) =>
         fetch(`${auth}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const email = `split-${Date.now()}@example.com`;
-      assert.equal((await post('/api/v1/auth/register', { email, username: `split${Date.now()}`, password: 'Spl1t-mode-ok' })).status, 201);
+      assert.equal((await post('/api/v1/auth/register', { email, username: `split${Date.now()}`, password: 'Spl1t-mode-ok' })).status, 202);
       const code = await eventually(async () => {
         const rows = await sqlRows<{ text: string }>(tdb.url, 'select text from notifications.dev_mailbox where "to" = $1', [email]);
         return /\b(\d{6})\b/.exec(rows[0]?.text ?? '')?.[1];
       }, 'the verification mail kept by the notifications process', 30_000);
-      assert.equal((await post('/api/v1/auth/verify-email', { email, otp: code })).status, 200);
+      assert.equal((await post('/api/v1/auth/verify-email', { email, otp: code, password: 'Spl1t-mode-ok' })).status, 200);
       assert.equal((await post('/api/v1/auth/login', { email, password: 'Spl1t-mode-ok' })).status, 200);
     } finally {
       child.kill('SIGTERM');

@@ -72,14 +72,15 @@ export async function login(app: App, email: string, password = PASSWORD): Promi
   return r.body as Tokens;
 }
 
-/** Registers, verifies with the mailed code and signs in: a ready user. */
+/** Registers, verifies with the mailed code (and the password) and signs in: a ready user. */
 export async function signUp(app: App, email: string, o: { username?: string; password?: string } = {}): Promise<Tokens & { user_id: string }> {
   const r = await register(app, email, o);
-  assert.equal(r.status, 201, `register ${email}: ${JSON.stringify(r.body)}`);
+  assert.equal(r.status, 202, `register ${email}: ${JSON.stringify(r.body)}`);
   const otp = await otpFor(app, email);
-  const v = await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp } });
+  const v = await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: o.password ?? PASSWORD } });
   assert.equal(v.status, 200, `verify ${email}: ${JSON.stringify(v.body)}`);
-  return { ...(await login(app, email, o.password)), user_id: r.body.id as string };
+  const tokens = await login(app, email, o.password);
+  return { ...tokens, user_id: jwtClaims(tokens.access_token).sub as string };
 }
 
 /** Settings that take rate limits and the resend cooldown out of suites that do not test them. */

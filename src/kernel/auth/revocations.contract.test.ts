@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import { perTestOnRedis, skipWithoutRedis } from '../../../test/support/redis.js';
+import { cleanupRedis, newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './index.js';
 import type { VerifiedAccess } from './tokens.js';
 
@@ -12,8 +12,13 @@ const token = (sessionId: string): VerifiedAccess => ({ userId: 'u', sessionId, 
 /** `make` returns stores sharing one fresh backing store (for Redis: separate connections, as separate processes). */
 function revocationContract(make: () => RevocationStore[]): void {
   let stores: RevocationStore[];
-  beforeEach(() => {
+  beforeEach(async () => {
     stores = make();
+    await stores[0]!.markComplete(); // as auth does once it has loaded the list
+  });
+
+  it('says it is complete once marked so, and answers for every store sharing it', async () => {
+    for (const s of stores) assert.equal(await s.isComplete(), true);
   });
 
   it('a revoked session is refused by every store sharing the backing store; others are not', async () => {
@@ -59,6 +64,25 @@ describe('revocation list contract: in-process', () => {
 describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => {
   const make = perTestOnRedis('revocations', (redis, prefix) => createRedisRevocations({ redis, prefix }));
   revocationContract(make);
+
+  it('a list that lost its data (Redis flushed or restarted empty) refuses with 503 until it is complete again', async () => {
+    const redis = newRedis();
+    const prefix = uniquePrefix('revocations-lost');
+    try {
+      const store = createRedisRevocations({ redis, prefix });
+      await store.markComplete();
+      await store.revokeSession('s-lost', 60_000);
+      assert.equal(await store.isRevoked(token('s-lost')), true);
+      await cleanupRedis(redis, prefix); // what a FLUSHALL or an empty restart does to this list
+      assert.equal(await store.isComplete(), false);
+      await assert.rejects(store.isRevoked(token('s-lost')), (e: unknown) => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE');
+      await store.markComplete(); // auth, once it has reloaded the list
+      assert.equal(await store.isRevoked(token('s-other')), false);
+    } finally {
+      await cleanupRedis(redis, prefix);
+      await redis.quit();
+    }
+  });
 
   it('fails closed: while Redis cannot answer, a token is refused with 503, never let through', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });

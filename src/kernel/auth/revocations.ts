@@ -10,6 +10,14 @@ import type { VerifiedAccess } from './tokens.js';
 export interface RevocationStore extends RevocationCheck {
   readonly kind: 'memory' | 'redis';
   revokeSession(sessionId: string, ttlMs: number): Promise<void>;
+  /**
+   * False when the list may have lost entries (a Redis restarted without persistence, flushed or
+   * evicting): until auth reloads it from the database and marks it complete, `isRevoked` refuses
+   * to answer (503) rather than let a revoked session's token through.
+   */
+  isComplete(): Promise<boolean>;
+  /** Auth, after (re)loading every revocation a live token could outlive. */
+  markComplete(): Promise<void>;
 }
 
 /**
@@ -34,12 +42,21 @@ export function createMemoryRevocations(now: () => number = Date.now): Revocatio
     async isRevoked(token: VerifiedAccess) {
       return (until.get(token.sessionId) ?? 0) > now();
     },
+    // This process's memory is lost only with the process; auth reloads it at start.
+    isComplete: async () => true,
+    markComplete: async () => undefined,
   };
 }
 
-/** Shared by every process and module: one write makes every replica refuse the session's tokens. */
+/**
+ * Shared by every process and module: one write makes every replica refuse the session's tokens.
+ * A marker key without expiry (the epoch) tells a list that is whole from one Redis lost: entries
+ * expire, the marker does not, so an empty Redis (restarted without persistence, flushed) lacks it.
+ * Redis must run with `maxmemory-policy noeviction`: an eviction of entries alone would go unseen.
+ */
 export function createRedisRevocations(o: { redis: Redis; prefix: string }): RevocationStore {
   const key = (sid: string) => `${o.prefix}${sid}`;
+  const epochKey = `${o.prefix}_epoch`;
   return {
     kind: 'redis',
     async revokeSession(sessionId, ttlMs) {
@@ -49,12 +66,24 @@ export function createRedisRevocations(o: { redis: Redis; prefix: string }): Rev
       await o.redis.set(key(sessionId), '1', 'PX', Math.ceil(ttlMs));
     },
     async isRevoked(token) {
+      let epoch: string | null | undefined;
+      let revoked: string | null | undefined;
       try {
-        return (await o.redis.exists(key(token.sessionId))) === 1;
+        [epoch, revoked] = await o.redis.mget(epochKey, key(token.sessionId));
       } catch (err) {
         // Fail closed: a token that might be revoked is not honoured while the store cannot say.
-        throw new AppError('SERVICE_UNAVAILABLE', 'cannot check the session right now; try again shortly', { cause: err });
+        throw new AppError('SERVICE_UNAVAILABLE', 'cannot check the session right now; try again shortly', { cause: err, headers: { 'retry-after': '5' } });
       }
+      if (epoch == null) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'the list of ended sessions is being rebuilt; try again shortly', { headers: { 'retry-after': '2' } });
+      }
+      return revoked != null;
+    },
+    async isComplete() {
+      return (await o.redis.exists(epochKey)) === 1;
+    },
+    async markComplete() {
+      await o.redis.set(epochKey, new Date().toISOString());
     },
   };
 }

@@ -4,6 +4,7 @@ import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { changedFields } from './account.service.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
+import { endCodes } from './otps.repository.js';
 import { revoke, revokeInTransaction } from './revocation.js';
 import { deleteDeadSessions, listLiveSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
 import { deleteUser, findUserById, listUsers, lockUser, updateUser, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
@@ -40,13 +41,23 @@ export interface AdminPatch {
 /** What an admin may change (never the password: that is the user's, through change or reset). */
 type AdminChange = Omit<UserPatch, 'password_hash'>;
 
-async function change(deps: AuthDeps, id: string, patch: AdminChange, revokeReason?: (changed: AdminChange) => RevokeReason | undefined): Promise<UserRow> {
+async function change(
+  deps: AuthDeps,
+  id: string,
+  patch: AdminChange,
+  revokeReason?: (changed: AdminChange) => RevokeReason | undefined,
+  /** Adds what follows from what changes (under the row lock, so it sees the row as it is). */
+  follow?: (changed: AdminChange) => AdminChange,
+): Promise<UserRow> {
   return deps.transaction(async (trx) => {
     const before = await lockUser(trx, id, 'update');
     if (!before) throw new AppError('NOT_FOUND', 'no such user');
-    const changed = changedFields(before, patch);
+    let changed = changedFields(before, patch);
+    if (follow) changed = changedFields(before, { ...changed, ...follow(changed) });
     if (!Object.keys(changed).length) return before;
     const after = (await updateUser(trx, id, changed))!;
+    // Codes mailed to the old address must not verify the new one or reset its password.
+    if (changed.email !== undefined) await endCodes(trx, id);
     await deps.outbox.add(trx, authEvents.updated(after, Object.keys(changed)));
     const reason = revokeReason?.(changed);
     if (reason) await revokeInTransaction(deps, trx, { userId: id }, reason);
@@ -54,8 +65,14 @@ async function change(deps: AuthDeps, id: string, patch: AdminChange, revokeReas
   });
 }
 
+/**
+ * An admin's change of an account. A new email address is unverified until its owner proves it,
+ * unless the same request sets `is_verified` explicitly; an admin may not take away their own role
+ * or verification (either would lock them out, and leave the platform without its admin).
+ */
 export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: AdminPatch): Promise<UserRow> {
   if (p.role !== undefined) notSelf(actorId, id, 'change the role of');
+  if (p.is_verified === false) notSelf(actorId, id, 'un-verify');
   const patch: AdminChange = {
     email: p.email === undefined ? undefined : normaliseEmail(p.email),
     username: p.username === undefined ? undefined : normaliseUsername(p.username),
@@ -63,7 +80,12 @@ export function adminUpdateUser(deps: AuthDeps, actorId: string, id: string, p: 
     role: p.role,
     is_verified: p.is_verified,
   };
-  return change(deps, id, patch, (c) => (c.role !== undefined ? 'role_changed' : c.is_verified === false ? 'user_unverified' : undefined));
+  const unverifyNewEmail = (c: AdminChange): AdminChange => {
+    if (c.email === undefined || p.is_verified !== undefined) return {};
+    notSelf(actorId, id, 'un-verify (changing your own email needs is_verified: true in the same request)');
+    return { is_verified: false };
+  };
+  return change(deps, id, patch, (c) => (c.role !== undefined ? 'role_changed' : c.is_verified === false ? 'user_unverified' : undefined), unverifyNewEmail);
 }
 
 export function setActive(deps: AuthDeps, actorId: string, id: string, active: boolean): Promise<UserRow> {

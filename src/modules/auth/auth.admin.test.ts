@@ -92,7 +92,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       assert.deepEqual([r.body.role, r.body.is_verified], ['user', false]);
       const otp = await otpFor(app, email, { subject: /verification/ });
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } }), 403, 'EMAIL_NOT_VERIFIED');
-      assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp } })).status, 200);
+      assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: PASSWORD } })).status, 200);
       await login(app, email);
     });
 
@@ -180,9 +180,9 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       assert.deepEqual(got.body, u.body);
 
       const id = hex();
-      const put = await as('PUT', `${users}/${u.body.id}`, { email: `  Moved-${id}@Example.ORG `, username: `Moved_${id}`, full_name: 'Moved Person' });
+      const put = await as('PUT', `${users}/${u.body.id}`, { email: `  Moved-${id}@Example.ORG `, username: `Moved_${id}`, full_name: 'Moved Person', is_verified: true });
       assert.equal(put.status, 200, JSON.stringify(put.body));
-      assert.deepEqual([put.body.email, put.body.username, put.body.full_name], [`moved-${id}@example.org`, `moved_${id}`, 'Moved Person']);
+      assert.deepEqual([put.body.email, put.body.username, put.body.full_name, put.body.is_verified], [`moved-${id}@example.org`, `moved_${id}`, 'Moved Person', true]);
       await login(app, `moved-${id}@example.org`);
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email: u.body.email, password: PASSWORD } }), 401, 'INVALID_CREDENTIALS', 'the old email');
 
@@ -213,7 +213,8 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } }), 401, 'INVALID_CREDENTIALS', 'login after delete');
       expectError(await refreshWith(app, u.refresh_token), 401, 'TOKEN_INVALID', 'refresh after delete (the session is gone)');
       // The address is free again.
-      assert.equal((await register(app, email)).status, 201);
+      assert.equal((await register(app, email)).status, 202);
+      assert.equal((await q('select 1 from auth.users where email = $1', [email])).length, 1);
     });
   });
 
@@ -305,15 +306,15 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
     it('register, verify, update, deactivate, delete: the outbox holds each fact, and never a password hash', async () => {
       const email = fresh('events');
       const reg = await register(app, email, { full_name: 'Eve Events' });
-      assert.equal(reg.status, 201);
-      const userId = reg.body.id as string;
+      assert.equal(reg.status, 202);
+      const [{ id: userId, username }] = (await q<{ id: string; username: string }>('select id, username from auth.users where email = $1', [email])) as [{ id: string; username: string }];
       const otp = await otpFor(app, email);
-      assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp } })).status, 200);
+      assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: PASSWORD } })).status, 200);
       const s1 = await login(app, email);
       const s2 = await login(app, email);
       const newName = `ev_${hex()}`;
       // The username is given but unchanged in case: only full_name changed.
-      assert.equal((await call(app, 'PUT', '/api/v1/auth/me', { token: s1.access_token, body: { full_name: 'Eve Renamed', username: reg.body.username.toUpperCase() } })).status, 200);
+      assert.equal((await call(app, 'PUT', '/api/v1/auth/me', { token: s1.access_token, body: { full_name: 'Eve Renamed', username: username.toUpperCase() } })).status, 200);
       assert.equal((await as('PUT', `${users}/${userId}`, { username: newName, full_name: 'Eve Renamed' })).status, 200);
       assert.equal((await as('POST', `${users}/${userId}/deactivate`)).status, 200);
       assert.equal((await as('POST', `${users}/${userId}/activate`)).status, 200);
@@ -337,7 +338,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       ]);
       const [registered, requested, verified, renamed, reUsernamed, deactivated, , , activated, , deleted] = rows.map((r) => r.payload);
       // Each user event carries the whole user after the change and the row's version: newer wins.
-      const state = { user_id: userId, email, username: reg.body.username, full_name: 'Eve Events', role: 'user', is_active: true, is_verified: false };
+      const state = { user_id: userId, email, username, full_name: 'Eve Events', role: 'user', is_active: true, is_verified: false };
       assert.deepEqual(registered, { ...state, entity_version: 1 });
       assert.deepEqual(Object.keys(requested!).sort(), ['email', 'entity_version', 'expires_at', 'otp_sealed', 'purpose', 'user_id']);
       assert.deepEqual([requested!.email, requested!.purpose, requested!.entity_version], [email, 'verify_email', 1]);

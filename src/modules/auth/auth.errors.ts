@@ -2,10 +2,11 @@ import { defineErrors } from '../../kernel/index.js';
 
 /** Auth's own error codes (stable: clients switch on them). */
 export const authError = defineErrors({
-  /** A one-time code that is wrong, expired, used, or was never sent. */
+  /**
+   * Any failure of a one-time code: wrong, expired, used, used up (5 guesses), never sent, a wrong
+   * password with it, an unknown account. One answer for all, so it tells a stranger nothing.
+   */
   OTP_INVALID: 400,
-  /** The code took its last allowed wrong guess: a new one must be requested. */
-  OTP_ATTEMPTS_EXCEEDED: 400,
   INVALID_CURRENT_PASSWORD: 400,
   /** Unknown email and wrong password alike: no account enumeration. */
   INVALID_CREDENTIALS: 401,

@@ -1,5 +1,7 @@
 import { BEARER, PUBLIC, errorResponses, type App } from '../../kernel/index.js';
 import * as account from './account.service.js';
+import * as passwords from './password.service.js';
+import * as registration from './registration.service.js';
 import type { AuthDeps } from './auth.deps.js';
 import {
   Accepted,
@@ -25,6 +27,7 @@ import * as sessions from './session.service.js';
 
 const tags = ['auth'];
 const CODE_SENT = 'if the address belongs to an account that needs it, a code is on its way';
+const REGISTERED = 'if the address can be registered, a verification code is on its way: verify it with the code and your password';
 
 /** SPEC §3 account and session routes, plus the JWKS every other module verifies tokens with. */
 export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
@@ -38,41 +41,42 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/register', {
-    schema: { tags, summary: 'Create an account; a verification code is emailed', operationId: 'registerUser', security: PUBLIC, body: RegisterBody, response: { 201: User, ...errorResponses(400, 409, 429) } },
+    schema: {
+      tags,
+      summary: 'Create an account; a verification code is emailed',
+      description: 'Answers 202 with the same body whether the address was new, had an account waiting for verification (which this registration replaces) or a verified account (nothing changes): registration tells nothing about an address. A username already taken answers 409 USERNAME_TAKEN whatever the address.',
+      operationId: 'registerUser',
+      security: PUBLIC,
+      body: RegisterBody,
+      response: { 202: Accepted, ...errorResponses(400, 409, 429) },
+    },
   }, async (request, reply) => {
-    await limits.check('register', { ip: request.ip });
-    const user = await account.createAccount(deps, request.body);
-    await limits.cooldown('verify_email', user.email).catch(() => undefined); // the code was just sent
-    return reply.status(201).send(userView(user));
+    await limits.check('register', request.ip);
+    await registration.register(deps, limits, request.body);
+    return reply.status(202).send({ message: REGISTERED });
   });
 
   app.post('/api/v1/auth/verify-email', {
-    schema: { tags, summary: 'Verify the email address with the emailed code', operationId: 'verifyEmail', security: PUBLIC, body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429) } },
+    schema: { tags, summary: 'Verify the email address with the emailed code and the password you registered with', operationId: 'verifyEmail', security: PUBLIC, body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429, 503) } },
   }, async (request) => {
-    const email = normaliseEmail(request.body.email);
-    await limits.check('verify', { ip: request.ip, email });
-    await account.verifyEmail(deps, email, request.body.otp);
+    await limits.check('verify', request.ip);
+    await registration.verifyEmail(deps, limits, request.body, clientMeta(request));
     return { message: 'email verified' };
   });
 
   app.post('/api/v1/auth/resend-otp', {
     schema: { tags, summary: 'Email a new verification code', operationId: 'resendOtp', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
-    const email = normaliseEmail(request.body.email);
-    await limits.check('resend', { ip: request.ip, email });
-    await limits.cooldown('verify_email', email);
-    await account.resendOtp(deps, email);
+    await limits.check('resend', request.ip);
+    await registration.resendOtp(deps, limits, request.body.email);
     return reply.status(202).send({ message: CODE_SENT });
   });
 
   app.post('/api/v1/auth/login', {
     schema: { tags, summary: 'Sign in: a new session with an access and a refresh token', operationId: 'login', security: PUBLIC, body: LoginBody, response: { 200: TokenPair, ...errorResponses(400, 401, 403, 429, 503) } },
   }, async (request) => {
-    const email = normaliseEmail(request.body.email);
-    await limits.check('login', { ip: request.ip, email });
-    const pair = await sessions.login(deps, email, request.body.password, clientMeta(request));
-    await limits.forgiveLogin(email);
-    return pair;
+    await limits.check('login', request.ip);
+    return sessions.login(deps, limits, normaliseEmail(request.body.email), request.body.password, clientMeta(request));
   });
 
   app.post('/api/v1/auth/refresh', {
@@ -101,31 +105,25 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
     preHandler: requireAuth,
     schema: { tags, summary: 'Change your password; your other sessions end', operationId: 'changePassword', security: BEARER, body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 409, 429, 503) } },
   }, async (request, reply) => {
-    const { current_password, new_password } = request.body;
-    // Guessing the current password with a stolen access token is guessing a password: it counts
-    // against the same limits as login.
+    await limits.check('login', request.ip);
     const me = await account.getUser(deps, request.auth!.userId);
-    await limits.check('login', { ip: request.ip, email: me.email });
-    await account.changePassword(deps, me, request.auth!.sessionId, current_password, new_password);
+    await passwords.changePassword(deps, limits, me, request.auth!.sessionId, request.body, clientMeta(request));
     return reply.status(204).send(null);
   });
 
   app.post('/api/v1/auth/forgot-password', {
     schema: { tags, summary: 'Email a password reset code', operationId: 'forgotPassword', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
-    const email = normaliseEmail(request.body.email);
-    await limits.check('forgot', { ip: request.ip, email });
-    await limits.cooldown('reset_password', email);
-    await account.forgotPassword(deps, email);
+    await limits.check('forgot', request.ip);
+    await passwords.forgotPassword(deps, limits, request.body.email);
     return reply.status(202).send({ message: CODE_SENT });
   });
 
   app.post('/api/v1/auth/reset-password', {
     schema: { tags, summary: 'Set a new password with the emailed code; every session ends', operationId: 'resetPassword', security: PUBLIC, body: ResetPasswordBody, response: { 204: NoContent, ...errorResponses(400, 429, 503) } },
   }, async (request, reply) => {
-    const email = normaliseEmail(request.body.email);
-    await limits.check('reset', { ip: request.ip, email });
-    await account.resetPassword(deps, email, request.body.otp, request.body.new_password);
+    await limits.check('reset', request.ip);
+    await passwords.resetPassword(deps, limits, request.body, clientMeta(request));
     return reply.status(204).send(null);
   });
 

@@ -14,7 +14,8 @@ const Id = Type.String({ format: 'uuid' });
 export const RegisterBody = StrictObject({ email: EmailField, username: UsernameField, full_name: Type.Optional(FullNameField), password: PasswordField });
 export type RegisterBody = Static<typeof RegisterBody>;
 
-export const VerifyEmailBody = StrictObject({ email: EmailField, otp: OtpField });
+/** The password proves the verifier made the registration the code answers (no one else's password can be verified). */
+export const VerifyEmailBody = StrictObject({ email: EmailField, otp: OtpField, password: Type.String({ minLength: 1, maxLength: 128, description: 'The password given at registration' }) });
 export type VerifyEmailBody = Static<typeof VerifyEmailBody>;
 
 export const EmailBody = StrictObject({ email: EmailField });

@@ -8,15 +8,16 @@ const auth = (env: Record<string, string>) => load(env).slices.auth as AuthConfi
 
 describe('auth settings', () => {
   it('parses named rate limits, keeps defaults for names not given and turns one off', () => {
-    const c = auth({ AUTH_RATE_LOGIN: 'ip=5/30s, email=off' });
-    assert.deepEqual(c.rateLimits.login, { ip: { points: 5, windowMs: 30_000 }, email: null });
+    const c = auth({ AUTH_RATE_LOGIN: 'ip=5/30s, account=off' });
+    assert.deepEqual(c.rateLimits.login, { ip: { points: 5, windowMs: 30_000 }, account_ip: { points: 5, windowMs: 900_000 }, account: null });
     assert.deepEqual(c.rateLimits.register, { ip: { points: 20, windowMs: 3_600_000 } });
     assert.deepEqual(auth({ AUTH_RATE_LIMITS: 'false' }).rateLimits, {});
   });
 
   it('refuses a malformed or unknown rate limit, naming the setting', () => {
     assert.throws(() => load({ AUTH_RATE_LOGIN: 'ip=many/1m' }), /AUTH_RATE_LOGIN "ip=many\/1m" is not a rate like ip=10\/1m/);
-    assert.throws(() => load({ AUTH_RATE_REGISTER: 'email=5/1m' }), /AUTH_RATE_REGISTER "email=5\/1m" is not one of ip=N\/window/);
+    assert.throws(() => load({ AUTH_RATE_REGISTER: 'account=5/1m' }), /AUTH_RATE_REGISTER "account=5\/1m" is not one of ip=N\/window/);
+    assert.throws(() => load({ AUTH_RATE_LOGIN: 'email=5/1m' }), /AUTH_RATE_LOGIN "email=5\/1m" is not one of ip=N\/window, account_ip=N\/window, account=N\/window/);
     assert.throws(() => load({ AUTH_RATE_VERIFY: 'ip=0/1m' }), /AUTH_RATE_VERIFY/);
   });
 
@@ -33,6 +34,8 @@ describe('auth settings', () => {
   });
 
   it('accepts a one-line PEM with \\n escapes, takes the token settings from the platform and checks the session bounds', () => {
+    assert.equal(auth({}).sessionsPerUser, 20);
+    assert.throws(() => load({ AUTH_SESSIONS_PER_USER: '0' }), /AUTH_SESSIONS_PER_USER/);
     const c = auth({ AUTH_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----', AUTH_ISSUER: 'https://id.example', AUTH_ACCESS_TOKEN_TTL_S: '600' });
     assert.equal(c.signingKeyPem, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
     assert.deepEqual([c.issuer, c.accessTtlSeconds], ['https://id.example', 600]);

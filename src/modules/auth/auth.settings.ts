@@ -1,6 +1,8 @@
 import { bool, formatRates, int, optional, parseRate, rates, str, type ModuleSettings, type PlatformConfig, type ParsedSettings, type RateSpec } from '../../kernel/index.js';
 
 export type AuthRateLimitName = 'login' | 'register' | 'verify' | 'resend' | 'forgot' | 'reset';
+/** What a limit counts by: every request of a client, or failures of an account (from one client, or all). */
+export type AuthRateKey = 'ip' | 'account_ip' | 'account';
 
 /** What the auth module is configured with: its own settings and the platform's token settings. */
 export interface AuthConfig {
@@ -13,8 +15,9 @@ export interface AuthConfig {
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
   otpResendCooldownSeconds: number;
-  /** Per endpoint, per key kind (ip, email); null: that limit is off. Empty when rate limits are off. */
-  rateLimits: Partial<Record<AuthRateLimitName, Partial<Record<'ip' | 'email', RateSpec | null>>>>;
+  /** Per endpoint, per key kind; null: that limit is off. Empty when rate limits are off. */
+  rateLimits: Partial<Record<AuthRateLimitName, Partial<Record<AuthRateKey, RateSpec | null>>>>;
+  sessionsPerUser: number;
   admin: { email: string; password: string } | undefined;
 }
 
@@ -42,12 +45,13 @@ export const AUTH_SETTINGS = {
   AUTH_SESSION_MAX_LIFETIME_S: int({ min: 60, default: 30 * 24 * 3600, doc: 'A session ends this long after its login, however active (seconds).' }),
   AUTH_OTP_RESEND_COOLDOWN_S: int({ min: 0, max: 3600, default: 60, doc: 'Minimum time between two codes mailed to one address (resend, forgot-password).' }),
   AUTH_RATE_LIMITS: bool({ default: true, doc: 'Apply the AUTH_RATE_* limits. Turn off only behind a gateway that limits these routes itself.' }),
-  AUTH_RATE_LOGIN: authRates(['ip', 'email'], { ip: '30/1m', email: '10/15m' }, 'Login attempts per client IP and per email (fail closed: refused while the limit store is down).'),
-  AUTH_RATE_REGISTER: authRates(['ip'], { ip: '20/1h' }, 'Registrations per client IP.'),
-  AUTH_RATE_VERIFY: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Email verification attempts (fail closed).'),
-  AUTH_RATE_RESEND: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Verification code resends.'),
-  AUTH_RATE_FORGOT: authRates(['ip', 'email'], { ip: '10/1h', email: '5/1h' }, 'Password reset requests.'),
-  AUTH_RATE_RESET: authRates(['ip', 'email'], { ip: '30/15m', email: '10/15m' }, 'Password reset attempts with a code (fail closed).'),
+  AUTH_RATE_LOGIN: authRates(['ip', 'account_ip', 'account'], { ip: '30/1m', account_ip: '5/15m', account: '100/1h' }, 'Sign-ins: every attempt per client (`ip`); wrong passwords per account and client (`account_ip`, the hard limit) and per account from all clients (`account`, softer; a client that signed in to the account before is exempt). Refused while the limit store is down.'),
+  AUTH_RATE_REGISTER: authRates(['ip'], { ip: '20/1h' }, 'Registrations per client.'),
+  AUTH_RATE_VERIFY: authRates(['ip', 'account_ip', 'account'], { ip: '30/15m', account_ip: '10/15m', account: '100/1h' }, 'Email verification: attempts per client, wrong codes per account and client, and per account (refused while the limit store is down).'),
+  AUTH_RATE_RESEND: authRates(['ip'], { ip: '10/1h' }, 'Verification code requests per client (the mail itself is limited by AUTH_OTP_RESEND_COOLDOWN_S).'),
+  AUTH_RATE_FORGOT: authRates(['ip'], { ip: '10/1h' }, 'Password reset requests per client (the mail itself is limited by AUTH_OTP_RESEND_COOLDOWN_S).'),
+  AUTH_RATE_RESET: authRates(['ip', 'account_ip', 'account'], { ip: '30/15m', account_ip: '10/15m', account: '100/1h' }, 'Password resets with a code: attempts per client, wrong codes per account and client, and per account (refused while the limit store is down).'),
+  AUTH_SESSIONS_PER_USER: int({ min: 1, max: 1_000, default: 20, doc: 'Live sessions one account may have; signing in once more ends the least recently used.' }),
   EVENTLY_ADMIN_EMAIL: optional(str({
     pattern: /^[^\s@]+@[^\s@]+$/,
     defaultDoc: 'none',
@@ -80,6 +84,7 @@ export const authSettings: ModuleSettings<AuthConfig> = {
       sessionIdleSeconds: s.AUTH_SESSION_IDLE_TIMEOUT_S,
       sessionMaxSeconds: s.AUTH_SESSION_MAX_LIFETIME_S,
       otpResendCooldownSeconds: s.AUTH_OTP_RESEND_COOLDOWN_S,
+      sessionsPerUser: s.AUTH_SESSIONS_PER_USER,
       rateLimits: s.AUTH_RATE_LIMITS
         ? { login: s.AUTH_RATE_LOGIN, register: s.AUTH_RATE_REGISTER, verify: s.AUTH_RATE_VERIFY, resend: s.AUTH_RATE_RESEND, forgot: s.AUTH_RATE_FORGOT, reset: s.AUTH_RATE_RESET }
         : {},

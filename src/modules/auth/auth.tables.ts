@@ -35,6 +35,12 @@ export interface AuthInbox {
   processed_at: Generated<Timestamp>;
 }
 
+export interface AuthKnownClients {
+  client: string;
+  last_seen: Generated<Timestamp>;
+  user_id: string;
+}
+
 export interface AuthOtps {
   attempts: Generated<number>;
   code_hash: string;
@@ -79,6 +85,7 @@ export interface AuthSessions {
 }
 
 export interface AuthUsers {
+  bootstrapped_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   email: string;
   full_name: string | null;
@@ -96,6 +103,7 @@ export interface AuthUsers {
 export interface DB {
   "auth.dev_signing_key": AuthDevSigningKey;
   "auth.inbox": AuthInbox;
+  "auth.known_clients": AuthKnownClients;
   "auth.otps": AuthOtps;
   "auth.outbox": AuthOutbox;
   "auth.refresh_tokens": AuthRefreshTokens;

@@ -4,7 +4,7 @@ import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { normaliseEmail } from './identity.js';
-import { checkPasswordPolicy, hashSecret } from './passwords.js';
+import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { findUserByEmail, insertUserIfAbsent, type UserRow } from './users.repository.js';
 
 /** `exists`: the account with that email, which may or may not be a verified, active admin. */
@@ -18,13 +18,13 @@ export type AdminOutcome = { created: UserRow } | { exists: UserRow };
 export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'outbox'>, input: { email: string; password: string; username?: string }): Promise<AdminOutcome> {
   const email = normaliseEmail(input.email);
   checkPasswordPolicy(input.password);
-  const hash = await hashSecret(input.password);
+  const hash = await hashPassword(input.password);
   const base = input.username ?? usernameFrom(email);
   for (let attempt = 0; attempt < 5; attempt++) {
     const username = attempt === 0 ? base : `${base.slice(0, 90)}-${randomBytes(3).toString('hex')}`;
     try {
       const created = await deps.transaction(async (trx) => {
-        const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true });
+        const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true, bootstrapped: true });
         if (user) await deps.outbox.add(trx, authEvents.registered(user));
         return user;
       });

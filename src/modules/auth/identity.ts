@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { AppError, isEmailAddress } from '../../kernel/index.js';
 
 const USERNAME = /^[a-z0-9_-]{3,100}$/;
@@ -32,4 +33,31 @@ export function normaliseName(raw: string | null | undefined): string | null {
 /** Rate-limit keys never hold an address in clear text. */
 export function emailKey(email: string): string {
   return createHash('sha256').update(email).digest('base64url').slice(0, 32);
+}
+
+/**
+ * The client a limit counts: an IPv4 address, or the /64 network of an IPv6 one (a single host
+ * usually has a whole /64 to itself, so per-address limits on IPv6 would limit nothing).
+ */
+export function clientKey(ip: string): string {
+  if (isIPv4(ip)) return ip;
+  if (!isIPv6(ip)) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address, `::` expanded (an embedded IPv4 tail converted). */
+function expandIPv6(ip: string): string[] {
+  let text = ip.toLowerCase().split('%')[0]!;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const middle = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
+  return [...left, ...middle, ...right].map((g) => g.padStart(4, '0'));
 }

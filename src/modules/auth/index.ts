@@ -8,8 +8,9 @@ import { authRoutes } from './auth.routes.js';
 import { authSettings, type AuthConfig } from './auth.settings.js';
 import type { DB as AuthTables } from './auth.tables.js';
 import { ensureAdmin, isUsableAdmin } from './bootstrap.js';
-import { reloadRevocations, forgetSentCodes } from './revocation.js';
+import { reloadRevocations, forgetSentCodes, restoreLostRevocations } from './revocation.js';
 import { createAuthLimits } from './rate-limits.js';
+import { forgetOldClients } from './clients.repository.js';
 import { loadSigningKeys } from './signing-keys.js';
 
 export { ensureAdmin, isUsableAdmin, type AdminOutcome } from './bootstrap.js';
@@ -45,16 +46,29 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
     if (admin) {
       const outcome = await ensureAdmin(deps, admin);
       if ('exists' in outcome && !isUsableAdmin(outcome.exists)) {
-        throw new Error(`EVENTLY_ADMIN_EMAIL ${outcome.exists.email} belongs to an existing account that is not an active, verified admin; refusing to start (promote it deliberately, or choose another email)`);
+        // The bootstrap made this account and an admin changed it since: deliberate, so every
+        // restart must not stop on it. An account it did not make may be a squatter's: stop.
+        if (!outcome.exists.bootstrapped_at) {
+          throw new Error(`EVENTLY_ADMIN_EMAIL ${outcome.exists.email} belongs to an account the bootstrap did not create and that is not an active, verified admin; refusing to start (promote it deliberately, or choose another email)`);
+        }
+        ctx.logger.warn({ admin_email: admin.email }, 'the EVENTLY_ADMIN_EMAIL account was changed since it was created and is not an active, verified admin any more; starting anyway (unset EVENTLY_ADMIN_* to silence this)');
+      } else {
+        ctx.logger.info({ admin_email: admin.email }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
       }
-      ctx.logger.info({ admin_email: admin.email }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
     }
     return {
       routes(app) {
+        // Tokens and account data must not be kept by a browser or a shared cache (the JWKS, public
+        // by nature, sets its own).
+        app.addHook('onSend', async (_request, reply, payload) => {
+          if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+          return payload;
+        });
         authRoutes(app, deps, createAuthLimits(deps));
         adminRoutes(app, deps);
       },
       tasks: [
+        { name: 'auth.revocation-list', everyMs: 2_000, run: () => restoreLostRevocations(deps) },
         // Codes leave the outbox soon after the relay published them (the hourly pass catches the rest).
         { name: 'auth.forget-sent-codes', everyMs: 10_000, run: () => forgetSentCodes(deps, { recentOnly: true }) },
         {
@@ -64,6 +78,7 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
           run: async () => {
             await forgetSentCodes(deps, { recentOnly: false });
             ctx.logger.debug(await cleanupSessions(deps), 'ended sessions and used codes deleted');
+            await forgetOldClients(deps.db);
           },
         },
       ],

@@ -39,12 +39,18 @@ export async function takeAttempt(db: Executor, userId: string, purpose: OtpPurp
   return rows[0];
 }
 
-/** True when the user has a live code whose guesses are all used (so the answer is "ask for a new one"). */
-export async function attemptsExhausted(db: Executor, userId: string, purpose: OtpPurpose): Promise<boolean> {
+/** True when the user's latest code can still be used: not consumed, not expired, guesses left. */
+export async function hasUsableCode(db: Executor, userId: string, purpose: OtpPurpose): Promise<boolean> {
   const { rows } = await sql`
     select 1 from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
-      and expires_at > now() and attempts >= ${OTP_MAX_ATTEMPTS} limit 1`.execute(db);
+      and expires_at > now() and attempts < ${OTP_MAX_ATTEMPTS} limit 1`.execute(db);
   return rows.length > 0;
+}
+
+/** Ends every live code of the user (of those purposes): a change they were mailed for has passed them by. */
+export async function endCodes(db: Executor, userId: string, purposes: readonly OtpPurpose[] = ['verify_email', 'reset_password']): Promise<void> {
+  await sql`update auth.otps set consumed_at = now()
+    where user_id = ${userId} and purpose = any(${[...purposes]}::text[]) and consumed_at is null`.execute(db);
 }
 
 /** Uses the code up, once: of two correct guesses racing, one wins. */

@@ -18,6 +18,25 @@ export async function verifySecret(stored: string, secret: string): Promise<bool
   }
 }
 
+/**
+ * Passwords are compared as Unicode NFC: "é" typed as one code point or as e + accent is the same
+ * password on every keyboard. Hash a password only through here.
+ */
+export function hashPassword(password: string): Promise<string> {
+  return hashSecret(password.normalize('NFC'));
+}
+
+/**
+ * Checks a password against its stored hash: `match`, plus `rehash` when it matched only as typed,
+ * not normalised (a hash made before passwords were normalised): the caller stores a new hash.
+ */
+export async function checkPassword(stored: string, password: string): Promise<{ match: boolean; rehash: boolean }> {
+  const nfc = password.normalize('NFC');
+  if (await verifySecret(stored, nfc)) return { match: true, rehash: false };
+  if (nfc !== password && (await verifySecret(stored, password))) return { match: true, rehash: true };
+  return { match: false, rehash: false };
+}
+
 let dummy: Promise<string> | undefined;
 /**
  * Verifies against a hash of a random secret: a login for an unknown email costs what a wrong
@@ -28,10 +47,16 @@ export async function burnVerification(secret: string): Promise<void> {
   await verifySecret(await dummy, secret);
 }
 
-/** SPEC §3: 8–128 characters with an upper-case letter, a lower-case letter and a digit. */
-export function checkPasswordPolicy(password: string, field = 'password'): void {
+/**
+ * SPEC §3: 8–128 characters with an upper-case letter, a lower-case letter and a digit, counted in
+ * NFC; no control characters (they cannot be typed reliably and hide in copy-paste).
+ */
+export function checkPasswordPolicy(raw: string, field = 'password'): void {
+  const password = raw.normalize('NFC');
   const problems: string[] = [];
   if (password.length < 8 || password.length > 128) problems.push('be 8 to 128 characters long');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(password)) problems.push('contain no control characters');
   if (!/[a-z]/.test(password)) problems.push('contain a lower-case letter');
   if (!/[A-Z]/.test(password)) problems.push('contain an upper-case letter');
   if (!/[0-9]/.test(password)) problems.push('contain a digit');

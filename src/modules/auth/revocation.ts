@@ -43,12 +43,26 @@ async function applyRevoked(deps: AuthDeps, revoked: Revoked[]): Promise<void> {
  * At start: the revocation list may be new (in memory, or a Redis that lost its data) while tokens
  * of recently revoked sessions are still alive, so every revocation they could outlive is put back.
  */
-export async function reloadRevocations(deps: AuthDeps): Promise<void> {
+export async function reloadRevocations(deps: AuthDeps): Promise<number> {
   // A revocation made now must be kept this long; one made longer ago than that covers no live token.
   const since = new Date(Date.now() - deps.access.revocationTtlMs(new Date()));
   const rows = await revokedSince(deps.db, since);
   await Promise.all(rows.map((r) => deps.access.revocations.revokeSession(r.id, deps.access.revocationTtlMs(r.revoked_at))));
+  // Only now: until the list is whole, every process refuses to answer from it (503).
+  await deps.access.revocations.markComplete();
   if (rows.length) deps.logger.info({ sessions: rows.length, since }, 'recent revocations reloaded');
+  return rows.length;
+}
+
+/**
+ * A periodic task of every auth process: when the shared list lost its data (a Redis restarted
+ * without persistence, or flushed), it is reloaded from the database at once; meanwhile every
+ * process answers 503 for protected routes instead of honouring a revoked session's token.
+ */
+export async function restoreLostRevocations(deps: AuthDeps): Promise<void> {
+  if (await deps.access.revocations.isComplete()) return;
+  deps.logger.warn('the revocation list lost its data (Redis restarted, flushed or evicted it): reloading it from the database');
+  await reloadRevocations(deps);
 }
 
 const CODE_EVENTS = ['auth.otp.requested', 'auth.password_reset.requested'];

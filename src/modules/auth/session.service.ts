@@ -1,7 +1,9 @@
 import { AppError, newId, type Tx } from '../../kernel/index.js';
 import { authError } from './auth.errors.js';
 import type { AuthDeps, ClientMeta } from './auth.deps.js';
-import { burnVerification, verifySecret } from './passwords.js';
+import { isKnownClient, rememberClient } from './clients.repository.js';
+import { burnVerification, checkPassword, hashPassword } from './passwords.js';
+import type { AuthLimits } from './rate-limits.js';
 import { revoke, revokeInTransaction } from './revocation.js';
 import {
   insertRefreshToken,
@@ -9,29 +11,37 @@ import {
   listLiveSessions,
   lockSession,
   ownerOfRefreshToken,
+  sessionsBeyond,
   touchSession,
   useRefreshToken,
   type Revoked,
   type SessionRow,
 } from './sessions.repository.js';
 import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, tokenPair, type TokenPair } from './tokens.js';
-import { findUserByEmail, lockUser, type UserRow } from './users.repository.js';
+import { findUserByEmail, lockUser, updateUser, type UserRow } from './users.repository.js';
 
 const invalidCredentials = () => authError('INVALID_CREDENTIALS', 'email or password is incorrect');
 
 /**
  * SPEC §3 login. Unknown email and wrong password take the same path (a full Argon2 verification)
- * and give the same answer; only a correct password learns that the account is unverified or disabled.
+ * and give the same answer; only a correct password learns that the account is unverified or
+ * disabled. Wrong passwords count against the account's limits (rate-limits.ts); a sign-in forgives
+ * them and makes this client a known one, exempt from the account's softer limit from then on.
  */
-export async function login(deps: AuthDeps, email: string, password: string, meta: ClientMeta): Promise<TokenPair> {
+export async function login(deps: AuthDeps, limits: AuthLimits, email: string, password: string, meta: ClientMeta): Promise<TokenPair> {
   const user = await findUserByEmail(deps.db, email);
+  const who = { email, ip: meta.ip, known: await isKnownClient(deps.db, user?.id, meta.ip) };
+  await limits.beforeGuess('login', who);
   if (!user) {
     await burnVerification(password);
     throw invalidCredentials();
   }
-  if (!(await verifySecret(user.password_hash, password))) throw invalidCredentials();
+  const checked = await checkPassword(user.password_hash, password);
+  if (!checked.match) throw invalidCredentials();
+  await limits.afterSuccess('login', who);
   assertMaySignIn(user);
-  return deps.transaction(async (trx) => {
+  const rehash = checked.rehash ? await hashPassword(password) : undefined;
+  const pair = await deps.transaction(async (trx) => {
     // Under the user's row lock: a deactivation committed meanwhile is seen here, and one that
     // comes later finds (and revokes) this session.
     const locked = await lockUser(trx, user.id);
@@ -39,8 +49,20 @@ export async function login(deps: AuthDeps, email: string, password: string, met
     // (a change or reset that also revoked every session), the old password must not open a new one.
     if (!locked || locked.password_hash !== user.password_hash) throw invalidCredentials();
     assertMaySignIn(locked);
+    if (rehash) await updateUser(trx, user.id, { password_hash: rehash });
     return startSession(deps, trx, locked, meta);
   });
+  // After the commit, outside the user's row lock (which a password change waits for): this client
+  // is known from now on, and sessions beyond the account's bound end.
+  await rememberClient(deps.db, user.id, meta.ip);
+  await endSurplusSessions(deps, user.id);
+  return pair;
+}
+
+/** Sessions per account are bounded: the least recently used beyond AUTH_SESSIONS_PER_USER end. */
+async function endSurplusSessions(deps: AuthDeps, userId: string): Promise<void> {
+  const surplus = await sessionsBeyond(deps.db, userId, deps.config.sessionsPerUser, deps.config.sessionIdleSeconds);
+  if (surplus.length) await deps.transaction((trx) => revokeInTransaction(deps, trx, { ids: surplus, userId }, 'session_limit'));
 }
 
 function assertMaySignIn(user: UserRow): void {

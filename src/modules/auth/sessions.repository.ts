@@ -77,6 +77,14 @@ export async function touchSession(db: Executor, id: string): Promise<void> {
   await sql`update auth.sessions set last_used_at = now(), version = version + 1 where id = ${id}`.execute(db);
 }
 
+/** The user's live sessions beyond the `keep` most recently used. */
+export async function sessionsBeyond(db: Executor, userId: string, keep: number, idleSeconds: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select id from auth.sessions where user_id = ${userId} and ${live(idleSeconds)}
+    order by last_used_at desc, created_at desc offset ${keep}`.execute(db);
+  return rows.map((r) => r.id);
+}
+
 export async function listLiveSessions(db: Executor, userId: string, idleSeconds: number): Promise<SessionRow[]> {
   const { rows } = await sql<SessionRow>`
     select * from auth.sessions where user_id = ${userId} and ${live(idleSeconds)}
@@ -90,14 +98,16 @@ export interface Revoked {
   version: number;
 }
 
-/** One session (of that user, when given), or every session of a user (but one). */
-export type RevokeFilter = { id: string; userId?: string } | { userId: string; exceptId?: string };
+/** One session (of that user, when given), some sessions of a user, or every session of a user (but one). */
+export type RevokeFilter = { id: string; userId?: string } | { ids: string[]; userId: string } | { userId: string; exceptId?: string };
 
 /** Revokes the matching sessions not revoked yet and returns them (exactly once per session). */
 export async function revokeSessions(db: Executor, by: RevokeFilter, reason: RevokeReason): Promise<Revoked[]> {
   const cond = 'id' in by
     ? sql`id = ${by.id}${by.userId ? sql` and user_id = ${by.userId}` : sql``}`
-    : sql`user_id = ${by.userId}${by.exceptId ? sql` and id <> ${by.exceptId}` : sql``}`;
+    : 'ids' in by
+      ? sql`id = any(${by.ids}::uuid[]) and user_id = ${by.userId}`
+      : sql`user_id = ${by.userId}${by.exceptId ? sql` and id <> ${by.exceptId}` : sql``}`;
   const { rows } = await sql<Revoked>`
     update auth.sessions set revoked_at = now(), revoked_reason = ${reason}, version = version + 1
     where ${cond} and revoked_at is null returning id, user_id, version`.execute(db);

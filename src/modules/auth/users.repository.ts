@@ -24,16 +24,32 @@ export interface UserRow {
   verified_at: Date | null;
   /** Bumped by every change of the row; events about the user carry it. */
   version: number;
+  /** Set when the bootstrap (EVENTLY_ADMIN_EMAIL) created the account. */
+  bootstrapped_at: Date | null;
 }
 
 export type NewUser = Pick<UserRow, 'id' | 'email' | 'username' | 'full_name' | 'password_hash' | 'role' | 'is_verified'>;
+
+export const usernameTakenError = () => authError('USERNAME_TAKEN', 'this username is taken', { details: [{ field: 'username', message: 'already taken' }] });
 
 /** Turns the unique-index violation a concurrent duplicate hits into the 409 that names the field. */
 function duplicate(err: unknown): never {
   const e = err as { code?: string; constraint?: string };
   if (e.code === '23505' && e.constraint === 'users_email_key') throw authError('EMAIL_TAKEN', 'an account with this email already exists', { details: [{ field: 'email', message: 'already registered' }] });
-  if (e.code === '23505' && e.constraint === 'users_username_key') throw authError('USERNAME_TAKEN', 'this username is taken', { details: [{ field: 'username', message: 'already taken' }] });
+  if (e.code === '23505' && e.constraint === 'users_username_key') throw usernameTakenError();
   throw err;
+}
+
+/** True when any account, verified or pending, holds the username. */
+export async function usernameTaken(db: Executor, username: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from auth.users where username = ${username}`.execute(db);
+  return rows.length > 0;
+}
+
+/** The account with that email, locked for an update until the transaction ends. */
+export async function lockUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
+  const { rows } = await sql<UserRow>`select * from auth.users where email = ${email} for update`.execute(db);
+  return rows[0];
 }
 
 export async function insertUser(db: Executor, u: NewUser): Promise<UserRow> {
@@ -48,12 +64,16 @@ export async function insertUser(db: Executor, u: NewUser): Promise<UserRow> {
   }
 }
 
-/** Creates the user unless the email exists (bootstrap admin: concurrent starts create one). */
-export async function insertUserIfAbsent(db: Executor, u: NewUser): Promise<UserRow | undefined> {
+/**
+ * Creates the user unless the email exists (then undefined): concurrent registrations or bootstrap
+ * starts create one. `bootstrapped` marks the account EVENTLY_ADMIN_EMAIL created.
+ */
+export async function insertUserIfAbsent(db: Executor, u: NewUser & { bootstrapped?: boolean }): Promise<UserRow | undefined> {
   try {
     const { rows } = await sql<UserRow>`
-      insert into auth.users (id, email, username, full_name, password_hash, role, is_verified, verified_at)
-      values (${u.id}, ${u.email}, ${u.username}, ${u.full_name}, ${u.password_hash}, ${u.role}, ${u.is_verified}, now())
+      insert into auth.users (id, email, username, full_name, password_hash, role, is_verified, verified_at, bootstrapped_at)
+      values (${u.id}, ${u.email}, ${u.username}, ${u.full_name}, ${u.password_hash}, ${u.role}, ${u.is_verified},
+              ${u.is_verified ? sql`now()` : null}, ${u.bootstrapped ? sql`now()` : null})
       on conflict (email) do nothing returning *`.execute(db);
     return rows[0];
   } catch (err) {
