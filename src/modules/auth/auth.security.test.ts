@@ -5,7 +5,6 @@
  * The token verifier's unit tests (src/kernel/auth/auth.test.ts) are not repeated here: every case
  * goes through the app's own routes, keys and revocation list.
  */
-import type { AuthConfig } from './auth.settings.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../../../test/support/suite.js';
 import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, type JWK } from 'jose';

@@ -55,7 +55,7 @@ export const AUTH_SETTINGS = {
   EVENTLY_ADMIN_EMAIL: optional(str({
     pattern: /^[^\s@]+@[^\s@]+$/,
     defaultDoc: 'none',
-    doc: 'With EVENTLY_ADMIN_PASSWORD: a verified admin with this email is created at start if the email is not taken yet. There are no default credentials.',
+    doc: 'With EVENTLY_ADMIN_PASSWORD: a verified admin with this email is created at start if the email is not taken yet. An account with this email that the start did not create and that is not an active, verified admin stops the start; one it created and an admin changed since (demoted, deactivated) only gets a warning. There are no default credentials.',
   })),
   EVENTLY_ADMIN_PASSWORD: optional(str({
     secret: true,

@@ -53,17 +53,16 @@ export function createAuthLimits(deps: AuthDeps): AuthLimits {
   const keyOf = (key: AuthRateKey, who: { email: string; ip: string }) =>
     key === 'account' ? emailKey(who.email) : `${emailKey(who.email)}:${clientKey(who.ip)}`;
 
-  async function hit(r: RateLimitRule, key: string, failClosed: boolean): Promise<boolean> {
+  async function hit(r: RateLimitRule, key: string, failClosed: boolean): Promise<void> {
     let decision;
     try {
       decision = await rateLimiter.hit(r, key);
     } catch (err) {
       logger.warn({ rule: r.name, err: (err as Error).message }, failClosed ? 'rate limit store unavailable: refusing' : 'rate limit store unavailable: allowing');
       if (failClosed) throw new AppError('SERVICE_UNAVAILABLE', 'temporarily unavailable; try again shortly', { headers: { 'retry-after': '5' } });
-      return true;
+      return;
     }
     if (!decision.allowed) throw new AppError('RATE_LIMITED', 'too many requests; try again later', { headers: rateLimitHeaders(decision) });
-    return true;
   }
 
   const accountKeys = (who: Guesser): AuthRateKey[] => (who.known ? ['account_ip'] : ['account_ip', 'account']);
