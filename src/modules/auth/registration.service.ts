@@ -34,7 +34,11 @@ export async function register(deps: AuthDeps, limits: AuthLimits, input: Regist
   checkPasswordPolicy(input.password);
   // The same slow work on every path: the time taken must not tell whether the address is known.
   const [passwordHash, otp] = await Promise.all([hashPassword(input.password), prepareOtp(deps.sealer)]);
-  if (await usernameTaken(deps.db, username)) throw usernameTakenError();
+  // Registering again with one's own pending username is refused too (allowing it would tell that
+  // the address is pending); the message points such a user to the way on.
+  if (await usernameTaken(deps.db, username)) {
+    throw usernameTakenError('this username is taken; if you registered it and have not verified yet, use the code mailed to you or ask for a new one (POST /api/v1/auth/resend-otp)');
+  }
   const mailed = await deps.transaction(async (trx): Promise<UserRow | undefined> => {
     const fields = { username, full_name: normaliseName(input.full_name), password_hash: passwordHash };
     let user = await insertUserIfAbsent(trx, { id: newId(), email, role: 'user', is_verified: false, ...fields });

@@ -30,7 +30,7 @@ export interface UserRow {
 
 export type NewUser = Pick<UserRow, 'id' | 'email' | 'username' | 'full_name' | 'password_hash' | 'role' | 'is_verified'>;
 
-export const usernameTakenError = () => authError('USERNAME_TAKEN', 'this username is taken', { details: [{ field: 'username', message: 'already taken' }] });
+export const usernameTakenError = (message = 'this username is taken') => authError('USERNAME_TAKEN', message, { details: [{ field: 'username', message: 'already taken' }] });
 
 /** Turns the unique-index violation a concurrent duplicate hits into the 409 that names the field. */
 function duplicate(err: unknown): never {
