@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
+import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -79,15 +80,7 @@ export async function createServer(o: ServerOptions): Promise<App> {
     frameworkErrors: frameworkErrorHandler(securityHeaders),
     clientErrorHandler: clientErrorHandler(securityHeaders),
     http: { requireHostHeader: false },
-    ajv: {
-      customOptions: {
-        // Reject unknown fields instead of silently dropping them (Fastify's default strips them).
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-      },
-    },
+    schemaController: { compilersFactory: { buildValidator: validatorsByPart } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // First, so every answer has them, whatever a later hook or the handler does.
@@ -157,6 +150,22 @@ export async function createServer(o: ServerOptions): Promise<App> {
   await app.register(apiIndexRoutes({ info: o.info, docs: o.docs }));
   return app;
 }
+
+const ajvCompilers = AjvCompiler();
+/** Fastify's own ajv options, except that unknown fields are refused (Fastify's default strips them). */
+const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
+
+/**
+ * Fastify's validator (@fastify/ajv-compiler: the same ajv options, formats and shared schemas),
+ * twice: a JSON body is taken as typed, so a number is not a username and an array is not a
+ * password; the query string, path parameters and headers are text, so they are coerced to the
+ * schema's types (`?limit=5`; `array`: a single `?tag=x` is a list of one).
+ */
+const validatorsByPart: ValidatorFactory = (externalSchemas) => {
+  const typed = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false } });
+  const coerced = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' } });
+  return (route) => (route.httpPart === 'body' ? typed : coerced)(route);
+};
 
 /** The headers helmet sets, captured once from its middleware (they depend on the options only). */
 function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {
