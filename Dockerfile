@@ -11,13 +11,15 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0
+# /metrics on a port of its own, so publishing the API port does not publish it (scrape :9464 from
+# inside the network; METRICS_PORT= puts it back on PORT, EVENTLY_METRICS=false turns it off).
+ENV NODE_ENV=production HOST=0.0.0.0 METRICS_PORT=9464
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000 35000 35001 35002 35003 35004
+EXPOSE 3000 35000 35001 35002 35003 35004 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/cli.js"]

@@ -132,7 +132,9 @@ async function start(config: Config): Promise<number> {
   // Before anything slow (a first start initialises and migrates a database): a port in use fails now.
   let evently: Evently;
   try {
-    await assertPortFree(config.http.host, config.http.port);
+    await assertPortFree(config.http.host, config.http.port, 'PORT');
+    const metrics = config.http.metrics;
+    if (metrics.serve === 'own') await assertPortFree(metrics.host, metrics.port, 'METRICS_PORT');
     evently = await buildEvently(config);
   } catch (e) {
     throw new Error(`could not start: ${(e as Error).message}`, { cause: e });
@@ -142,10 +144,13 @@ async function start(config: Config): Promise<number> {
   const log = evently.logger;
   log.info({ modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' }, 'Evently started');
   if (process.stdout.isTTY || config.env !== 'production') {
-    const base = address.replace('0.0.0.0', '127.0.0.1');
+    const local = (url: string) => url.replace('0.0.0.0', '127.0.0.1');
+    const base = local(address);
+    const metrics = config.http.metrics.serve === 'off' ? 'off (EVENTLY_METRICS=false)' : `${evently.metricsUrl ? local(evently.metricsUrl) : base}/metrics`;
+    const docs = config.http.docs ? `${base}/docs` : 'off (EVENTLY_DOCS=false)';
     process.stderr.write(
       `\n  Evently ${VERSION} is running (${config.allInOne ? 'all-in-one' : `modules: ${config.modules.join(', ')}`})\n` +
-        `    API      ${base}/api/v1\n    Docs     ${base}/docs\n    Health   ${base}/health/ready\n    Metrics  ${base}/metrics\n\n`,
+        `    API      ${base}/api/v1\n    Docs     ${docs}\n    Health   ${base}/health/ready\n    Metrics  ${metrics}\n\n`,
     );
   }
   return -1; // keep running
@@ -195,12 +200,12 @@ function stopOnSignals(evently: Evently, timeoutMs: number): void {
   });
 }
 
-function assertPortFree(host: string, port: number): Promise<void> {
+function assertPortFree(host: string, port: number, setting: string): Promise<void> {
   if (port === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (another Evently?): stop that process or choose another PORT`) : err),
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (another Evently?): stop that process or choose another ${setting}`) : err),
     );
     probe.listen(port, host, () => probe.close(() => resolve()));
   });

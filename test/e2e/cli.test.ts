@@ -292,6 +292,36 @@ describe('evently admin create', () => {
   });
 });
 
+describe('METRICS_PORT: /metrics on a listener of its own', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  it('serves /metrics there and not on PORT, says where at start, and refuses a METRICS_PORT in use', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const env = { ...envWithout('REDIS_URL', 'NODE_ENV', 'EVENTLY_MODULES', 'EVENTLY_ROLES'), DATABASE_URL: tdb.url, PORT: String(port), METRICS_PORT: String(metricsPort) };
+    const proc = runCli(['start'], env);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForReady(url, proc, 30_000);
+      assert.equal((await fetch(`${url}/metrics`)).status, 404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /http_requests_total\{[^}]*route="\/health\/ready"/);
+      assert.match(proc.output(), new RegExp(`Metrics +http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
+      // A second Evently on other API ports but the same METRICS_PORT stops before it starts anything.
+      const second = runCli(['start'], { ...env, PORT: String(await freePort()) });
+      assert.equal(await within(second.exited, 20_000, 'second start'), 1, second.output());
+      assert.match(second.output(), new RegExp(`port ${metricsPort} on 127\\.0\\.0\\.1 is already in use .*choose another METRICS_PORT`));
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await within(proc.exited, 10_000, 'shutdown'), 0, proc.output());
+  });
+});
+
 describe('npm run cluster: the split topology as local processes', { skip: skipWithoutRedis() }, () => {
   let tdb: TestDatabase;
   const prefix = uniquePrefix('cluster');

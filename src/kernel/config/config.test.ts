@@ -114,6 +114,19 @@ describe('config', () => {
     assert.doesNotThrow(() => load({ NODE_ENV: 'production', EVENTLY_MODULES: 'events', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }));
   });
 
+  it('serves /metrics on the API port, on a port of its own, or nowhere', () => {
+    assert.deepEqual(load({}).http.metrics, { serve: 'api' });
+    assert.deepEqual(load({ EVENTLY_METRICS: 'false' }).http.metrics, { serve: 'off' });
+    assert.deepEqual(load({ METRICS_PORT: '9464' }).http.metrics, { serve: 'own', host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(load({ HOST: '0.0.0.0', METRICS_PORT: '9464' }).http.metrics, { serve: 'own', host: '0.0.0.0', port: 9464 });
+    assert.deepEqual(load({ HOST: '0.0.0.0', METRICS_PORT: '9464', METRICS_HOST: '10.1.2.3' }).http.metrics, { serve: 'own', host: '10.1.2.3', port: 9464 });
+    assert.throws(() => load({ METRICS_PORT: '9464', EVENTLY_METRICS: 'false' }), /METRICS_PORT is set but EVENTLY_METRICS=false turns \/metrics off/);
+    assert.throws(() => load({ METRICS_HOST: '10.1.2.3' }), /METRICS_HOST needs METRICS_PORT/);
+    assert.throws(() => load({ PORT: '4000', METRICS_PORT: '4000' }), /METRICS_PORT must differ from PORT \(both 4000\)/);
+    assert.throws(() => load({ EVENTLY_MODULES: 'auth', METRICS_PORT: '35000' }), /METRICS_PORT must differ from PORT/);
+    assert.throws(() => load({ METRICS_PORT: '70000' }), /METRICS_PORT must be at most 65535/);
+  });
+
   it('parses TRUST_PROXY as a hop count or an address list', () => {
     assert.equal(load({}).http.trustProxy, false);
     assert.equal(load({ TRUST_PROXY: '2' }).http.trustProxy, 2);

@@ -21,6 +21,11 @@ export interface Config {
     corsOrigins: readonly string[];
     trustProxy: boolean | number | string[];
     docs: boolean;
+    /**
+     * Where /metrics is served: `off`, `api` (on the API port), or `own` (a listener of its own on
+     * `port`, bound to `host`).
+     */
+    metrics: { serve: 'off' | 'api' } | { serve: 'own'; host: string; port: number };
   };
   database: {
     url: string | undefined;
@@ -196,6 +201,11 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       corsOrigins: s.CORS_ORIGINS,
       trustProxy: parseTrustProxy(s.TRUST_PROXY),
       docs: s.EVENTLY_DOCS,
+      metrics: !s.EVENTLY_METRICS
+        ? { serve: 'off' }
+        : s.METRICS_PORT === undefined
+          ? { serve: 'api' }
+          : { serve: 'own', host: s.METRICS_HOST ?? s.HOST, port: s.METRICS_PORT },
     },
     database: {
       url: s.DATABASE_URL,
@@ -233,6 +243,12 @@ function checkRules(c: Config): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
+  const s = c.settings;
+  if (s.METRICS_PORT !== undefined && !s.EVENTLY_METRICS) problems.push('METRICS_PORT is set but EVENTLY_METRICS=false turns /metrics off: unset one of them');
+  if (s.METRICS_HOST !== undefined && s.METRICS_PORT === undefined) problems.push('METRICS_HOST needs METRICS_PORT (without it /metrics is served on PORT)');
+  if (c.http.metrics.serve === 'own' && c.http.metrics.port !== 0 && c.http.metrics.port === c.http.port) {
+    problems.push(`METRICS_PORT must differ from PORT (both ${c.http.port}): it is a listener of its own`);
+  }
   if (c.env === 'production') {
     if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !c.settings.EVENT_SEALING_KEY) {
       problems.push('EVENT_SEALING_KEY (or EVENT_SEALING_KEY_FILE) is required in production to run auth or notifications (it protects one-time codes in events)');

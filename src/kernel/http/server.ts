@@ -30,8 +30,13 @@ export interface ServerOptions {
   info: ServiceInfo;
   checks: DependencyCheck[];
   readinessTimeoutMs: number;
-  /** Served at /metrics; the composition root shares it with the platform's other metrics. */
+  /** The metrics; the composition root shares it with the platform's other metrics. */
   registry: Registry;
+  /**
+   * Where /metrics is: on this server (`api`, the default), on a listener of its own
+   * (`own`: see createMetricsServer; this server still counts its requests), or nowhere (`off`).
+   */
+  metrics?: 'api' | 'own' | 'off';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -52,6 +57,9 @@ export async function createServer(o: ServerOptions): Promise<App> {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         frameAncestors: ["'none'"],
+        // Helmet's default would have a browser fetch /docs' scripts and styles over https, which a
+        // server reached over plain HTTP (a LAN address, a port behind no TLS proxy) does not serve.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -144,10 +152,30 @@ export async function createServer(o: ServerOptions): Promise<App> {
   }
 
   const registry = o.registry;
+  const metrics = o.metrics ?? 'api';
   registry.setDefaultLabels({ service: o.info.name });
-  installMetrics(app, registry);
-  await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
-  await app.register(apiIndexRoutes({ info: o.info, docs: o.docs }));
+  if (metrics !== 'off') installMetrics(app, registry);
+  await app.register(healthRoutes({ checks: o.checks, info: o.info, registry: metrics === 'api' ? registry : undefined, timeoutMs: o.readinessTimeoutMs }));
+  await app.register(apiIndexRoutes({ info: o.info, docs: o.docs, metrics: metrics === 'api' }));
+  return app;
+}
+
+/**
+ * The /metrics listener of its own (METRICS_PORT): only GET /metrics, so the API's port need not
+ * expose it. Unknown paths get the 404 envelope; nothing here is logged per request.
+ */
+export async function createMetricsServer(o: { logger: Logger; registry: Registry }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId(),
+    forceCloseConnections: true,
+  });
+  installErrorHandling(app);
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', o.registry.contentType);
+    return o.registry.metrics();
+  });
   return app;
 }
 
