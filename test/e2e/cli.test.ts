@@ -322,6 +322,17 @@ describe('METRICS_PORT: /metrics on a listener of its own', () => {
   });
 });
 
+describe('start refuses a dev mailbox on an address other machines reach', () => {
+  it('HOST=0.0.0.0 without SMTP_URL: exit 78 naming HOST, SMTP_URL and EVENTLY_DEV_MAILBOX, nothing listens', async () => {
+    const port = await freePort();
+    const proc = runCli(['start', '--host', '0.0.0.0', '--port', String(port)], { ...envWithout('SMTP_URL', 'EVENTLY_DEV_MAILBOX', 'NODE_ENV', 'EVENTLY_MODULES', 'EVENTLY_ROLES'), DATABASE_URL: 'postgres://127.0.0.1:1/never-reached' });
+    assert.equal(await within(proc.exited, 20_000, 'exit'), 78, proc.output());
+    assert.match(proc.output(), /the dev mailbox is on \(by default: SMTP_URL is not set\) while HOST=0\.0\.0\.0 is not a loopback address/);
+    assert.match(proc.output(), /SMTP_URL .*EVENTLY_DEV_MAILBOX.*\(HOST\)/);
+    assert.doesNotMatch(proc.output(), /cannot reach PostgreSQL/, 'refused before anything starts');
+  });
+});
+
 describe('npm run cluster: the split topology as local processes', { skip: skipWithoutRedis() }, () => {
   let tdb: TestDatabase;
   const prefix = uniquePrefix('cluster');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, assertCanRunModules, ConfigError, int, optional, str, type ModuleSettings } from './index.js';
+import { loadConfig, assertCanRunModules, isLoopbackHost, ConfigError, int, optional, str, type ModuleSettings } from './index.js';
 
 const load = (env: Record<string, string>, envFile: string | false = false) => loadConfig({ env, envFile });
 
@@ -125,6 +125,11 @@ describe('config', () => {
     assert.throws(() => load({ PORT: '4000', METRICS_PORT: '4000' }), /METRICS_PORT must differ from PORT \(both 4000\)/);
     assert.throws(() => load({ EVENTLY_MODULES: 'auth', METRICS_PORT: '35000' }), /METRICS_PORT must differ from PORT/);
     assert.throws(() => load({ METRICS_PORT: '70000' }), /METRICS_PORT must be at most 65535/);
+  });
+
+  it('tells loopback listen addresses from the others', () => {
+    for (const h of ['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::1]', 'localhost', 'LOCALHOST', 'localhost.']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['0.0.0.0', '::', '128.0.0.1', '10.0.0.1', '::2', 'localhost.example.com', 'my-laptop', '']) assert.equal(isLoopbackHost(h), false, h);
   });
 
   it('parses TRUST_PROXY as a hop count or an address list', () => {

@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
@@ -278,6 +279,22 @@ export function assertCanRunModules(c: Config): void {
       `Invalid configuration:\n  - REDIS_URL is required when a process does not play every role (missing ${missing.join(', ')}): the other roles would run elsewhere and talk through Redis`,
     );
   }
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether listening on `host` keeps a server to this machine: 127.0.0.0/8, ::1 (IPv4-mapped forms
+ * included) or `localhost`. Any other name may resolve to anything, so it is not loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return LOOPBACK.check(h, 'ipv4');
+  if (isIPv6(h)) return LOOPBACK.check(h, 'ipv6');
+  return false;
 }
 
 /** A URL's password or a plain secret that is empty or a well-known placeholder. */
