@@ -292,6 +292,66 @@ describe('evently admin create', () => {
   });
 });
 
+describe('commands read only the settings they use: `docker compose exec auth node dist/cli.js …` in production', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  /**
+   * The environment of the compose file's auth container, as `docker compose exec` gives it to a
+   * command: production, a database, and settings the command does not need that would stop a
+   * start (no SMTP_URL, REDIS_URL or keys; a signing key file that is not there).
+   */
+  const productionEnv = () => {
+    const url = new URL(tdb.url);
+    if (!url.password) url.password = 'Zq8-long-random'; // production refuses a database URL without one (trust auth ignores it)
+    return {
+      ...envWithout('REDIS_URL', 'SMTP_URL', 'EVENT_SEALING_KEY', 'AUTH_SIGNING_KEY', 'EVENTLY_ADMIN_EMAIL', 'EVENTLY_ADMIN_PASSWORD', 'EVENTLY_MODULES'),
+      NODE_ENV: 'production',
+      DATABASE_URL: url.toString(),
+      HOST: '0.0.0.0',
+      PORT: '35000',
+      AUTH_SIGNING_KEY_FILE: '/run/secrets/not-mounted-here',
+      AUTH_RATE_LOGIN: 'not a rate',
+    };
+  };
+
+  it('a production start still refuses this environment (exit 78)', async () => {
+    const proc = runCli(['start'], productionEnv());
+    assert.equal(await within(proc.exited, 20_000, 'start'), 78, proc.output());
+    assert.match(proc.output(), /cannot read AUTH_SIGNING_KEY_FILE \(ENOENT\)/);
+    assert.match(proc.output(), /AUTH_RATE_LOGIN "not a rate" is not one of/);
+    const { AUTH_SIGNING_KEY_FILE: _key, AUTH_RATE_LOGIN: _rate, ...parsable } = productionEnv();
+    const rules = runCli(['start'], parsable);
+    assert.equal(await within(rules.exited, 20_000, 'start'), 78, rules.output());
+    for (const rule of [/SMTP_URL is required in production/, /AUTH_SIGNING_KEY .*is required in production/, /EVENT_SEALING_KEY .*is required in production/, /REDIS_URL is required in production/]) {
+      assert.match(rules.output(), rule);
+    }
+  });
+
+  it('admin create needs only DATABASE_URL: not SMTP_URL, the signing or sealing key, nor Redis', async () => {
+    const proc = runCli(['admin', 'create', '--email', 'ops@example.com', '--password-stdin'], productionEnv(), 'Pr0duction-admin\n');
+    assert.equal(await within(proc.exited, 30_000, 'admin create'), 0, proc.output());
+    assert.match(proc.output(), /admin ops@example\.com created/);
+    const [row] = await sqlRows<{ role: string; is_verified: boolean }>(tdb.url, "select role, is_verified from auth.users where email = 'ops@example.com'");
+    assert.deepEqual(row, { role: 'admin', is_verified: true });
+  });
+
+  it('migrate and events dead too; without DATABASE_URL production says so (exit 78)', async () => {
+    const migrate = runCli(['migrate', '--modules', 'notifications'], productionEnv());
+    assert.equal(await within(migrate.exited, 30_000, 'migrate'), 0, migrate.output());
+    const dead = runCli(['events', 'dead'], productionEnv());
+    assert.equal(await within(dead.exited, 30_000, 'events dead'), 0, dead.output());
+    assert.match(dead.output(), /no failed events/);
+    const noDb = runCli(['admin', 'create', '--email', 'ops@example.com'], { ...productionEnv(), DATABASE_URL: '', EVENTLY_ADMIN_PASSWORD: 'Pr0duction-admin' });
+    assert.equal(await within(noDb.exited, 30_000, 'admin create without a database'), 78, noDb.output());
+    assert.match(noDb.output(), /DATABASE_URL is required in production/);
+    assert.doesNotMatch(noDb.output(), /SMTP_URL|AUTH_SIGNING_KEY|EVENT_SEALING_KEY|REDIS_URL/);
+  });
+});
+
 describe('METRICS_PORT: /metrics on a listener of its own', () => {
   let tdb: TestDatabase;
   before(async () => {

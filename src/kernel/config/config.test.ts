@@ -139,6 +139,59 @@ describe('config', () => {
   });
 });
 
+describe('config of a one-off command (migrate, admin create, events)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'evently-config-command-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const DB = 'postgres://evently:Zq8-long-random@db/evently';
+  /** A module whose start rules would refuse this environment, as auth's and notifications' do. */
+  const strict: ModuleSettings = {
+    table: { STRICT_KEY: optional(str({ secret: true, doc: 'Key.' })) },
+    slice: (s) => ({ key: s.STRICT_KEY }),
+    check: (c, platform) => (platform.env === 'production' && !(c as { key?: string }).key ? ['STRICT_KEY is required in production'] : []),
+  };
+  const command = (env: Record<string, string>, uses: string[] = []) => loadConfig({ env, envFile: false, modules: { auth: strict }, command: { uses } });
+
+  it('in production needs DATABASE_URL only: not REDIS_URL, the sealing key or the modules\' start rules', () => {
+    assert.throws(() => loadConfig({ env: { NODE_ENV: 'production', DATABASE_URL: DB }, envFile: false, modules: { auth: strict } }), /STRICT_KEY is required in production/);
+    const c = command({ NODE_ENV: 'production', DATABASE_URL: DB });
+    assert.equal(c.env, 'production');
+    assert.equal(c.database.url, DB);
+    assert.throws(() => command({ NODE_ENV: 'production' }), (e: Error) => {
+      assert.match(e.message, /DATABASE_URL is required in production/);
+      assert.doesNotMatch(e.message, /REDIS_URL|EVENT_SEALING_KEY|STRICT_KEY/);
+      return true;
+    });
+    assert.throws(() => command({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:password@db/evently' }), /DATABASE_URL holds a placeholder secret/);
+  });
+
+  it('reads only the settings it uses: others keep their defaults, unread, even when broken or unreadable', () => {
+    const env = {
+      DATABASE_URL: DB,
+      DATABASE_POOL_MAX: '7',
+      LOG_LEVEL: 'debug',
+      EVENTLY_MODULES: 'auth,payments',
+      REDIS_URL: 'http://not-redis',
+      PORT: 'eighty',
+      STRICT_KEY_FILE: path.join(dir, 'missing-key'),
+      EVENT_SEALING_KEY_FILE: path.join(dir, 'missing-sealing-key'),
+    };
+    const c = command(env);
+    assert.equal(c.database.poolMax, 7);
+    assert.equal(c.log.level, 'debug');
+    assert.equal(c.redis.url, undefined);
+    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(c.slices.auth, { key: undefined });
+    // What it uses is validated as ever.
+    assert.throws(() => command(env, ['EVENTLY_MODULES']), /EVENTLY_MODULES unknown value\(s\) payments/);
+    assert.throws(() => command({ ...env, DATABASE_POOL_MAX: '0' }), /DATABASE_POOL_MAX must be at least 1/);
+    assert.throws(() => command({ DATABASE_URL_FILE: path.join(dir, 'missing-url') }), /cannot read DATABASE_URL_FILE \(ENOENT\)/);
+  });
+});
+
 describe('module settings', () => {
   /** A module of the test's own: its settings, the slice it is given, a rule of its own. */
   const shop: ModuleSettings<{ greeting: string; limit: number; platformTtl: number }> = {

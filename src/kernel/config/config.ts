@@ -90,7 +90,27 @@ export interface LoadOptions {
   overrides?: Record<string, string | undefined>;
   /** The modules' own settings, by module name (the composition root passes every module's). */
   modules?: Readonly<Record<string, ModuleSettings | undefined>>;
+  /**
+   * A one-off command (`migrate`, `admin create`, `events …`) rather than a start. Only the settings
+   * it uses are read and validated: COMMAND_SETTINGS (the database, the log level, the mode) and
+   * `uses`; every other setting keeps its default, unread, so a secret file the command does not
+   * need may be missing or unreadable. The rules of a start (each module's checks, what production
+   * requires to serve) do not apply, except that production needs DATABASE_URL.
+   */
+  command?: { uses: readonly string[] };
 }
+
+/** What every command that works on the database reads (see LoadOptions.command). */
+export const COMMAND_SETTINGS = [
+  'NODE_ENV',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'DATABASE_POOL_MAX',
+  'DATABASE_POOL_TIMEOUT_MS',
+  'DATABASE_LOCK_TIMEOUT_MS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'EVENTLY_DATA_DIR',
+] as const;
 
 /**
  * Reads settings from (highest first) overrides, the environment, `NAME_FILE` files, and `.env`.
@@ -100,7 +120,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const envFile = options.envFile === undefined ? path.resolve('.env') : options.envFile;
   const dotenv = envFile && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
-  const read = (table: SettingsTable, problems: string[]) => parseTable(table, (name) => rawValue(name, options.overrides ?? {}, env, dotenv), problems);
+  const used = options.command ? new Set<string>([...COMMAND_SETTINGS, ...options.command.uses]) : undefined;
+  const raw = (name: string) => (used && !used.has(name) ? undefined : rawValue(name, options.overrides ?? {}, env, dotenv));
+  const read = (table: SettingsTable, problems: string[]) => parseTable(table, raw, problems);
   const problems: string[] = [];
   const declared = new Set(Object.keys(SETTINGS));
   for (const m of Object.values(options.modules ?? {})) {
@@ -117,8 +139,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const { settings: _secrets, ...base } = toConfig(platform as Settings);
   const slices = Object.fromEntries(moduleSettings.map(([name, m, parsed]) => [name, m.slice(parsed, base)]));
   const config: Config = { ...base, settings: platform as Settings, slices };
-  const rules = checkRules(config);
-  for (const [name, m, parsed] of moduleSettings) {
+  const rules = checkRules(config, options.command ? 'command' : 'start');
+  for (const [name, m, parsed] of options.command ? [] : moduleSettings) {
     if (config.modules.includes(name as ModuleName)) rules.push(...(m.check?.(slices[name], config, parsed) ?? []));
   }
   if (config.env === 'production') {
@@ -240,10 +262,15 @@ function parseTrustProxy(raw: string): boolean | number | string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function checkRules(c: Config): string[] {
+function checkRules(c: Config, purpose: 'start' | 'command'): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
+  if (purpose === 'command') {
+    // A command in production runs against the deployment's database (the image has no embedded one).
+    if (c.env === 'production' && !c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
+    return problems;
+  }
   const s = c.settings;
   if (s.METRICS_PORT !== undefined && !s.EVENTLY_METRICS) problems.push('METRICS_PORT is set but EVENTLY_METRICS=false turns /metrics off: unset one of them');
   if (s.METRICS_HOST !== undefined && s.METRICS_PORT === undefined) problems.push('METRICS_HOST needs METRICS_PORT (without it /metrics is served on PORT)');
