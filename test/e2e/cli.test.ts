@@ -1,6 +1,6 @@
 import { describe, it, before, after } from '../support/suite.js';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEvently } from '../support/evently.js';
 import { eventually, sqlRows } from '../support/auth.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
 
@@ -349,6 +349,36 @@ describe('commands read only the settings they use: `docker compose exec auth no
     assert.equal(await within(noDb.exited, 30_000, 'admin create without a database'), 78, noDb.output());
     assert.match(noDb.output(), /DATABASE_URL is required in production/);
     assert.doesNotMatch(noDb.output(), /SMTP_URL|AUTH_SIGNING_KEY|EVENT_SEALING_KEY|REDIS_URL/);
+  });
+});
+
+describe('a secret file Evently cannot read (a Docker secret mounted 0600 for another owner)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'evently-secret-'));
+    chmodSync(dir, 0o755);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops the start naming the setting, the file, the uid Evently runs as and what to do', () => {
+    const key = path.join(dir, 'auth_signing_key.pem');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n', { mode: 0o600 });
+    // Root reads any file: as root, run Evently as `nobody`, as the image runs it as `node`.
+    const asRoot = process.getuid?.() === 0;
+    if (!asRoot) chmodSync(key, 0o000);
+    const uid = asRoot ? 65534 : process.getuid!();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
+      cwd: ROOT,
+      env: { ...envWithout('AUTH_SIGNING_KEY', 'NODE_ENV'), AUTH_SIGNING_KEY_FILE: key },
+      ...(asRoot ? { uid, gid: 65534 } : {}),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    assert.equal(run.status, 78, output);
+    assert.match(output, new RegExp(`AUTH_SIGNING_KEY: cannot read AUTH_SIGNING_KEY_FILE \\(EACCES\\): ${key.replace(/[.]/g, '\\.')} is not readable by uid ${uid}\\b[^,]*, the user Evently runs as`));
+    assert.match(output, /keeps its owner and mode from the host .*: on the host, chmod 0644 the file .* or chown it to uid \d+; or run Evently as a user that can read it/);
+    assert.doesNotMatch(output, /not-a-real-key/);
   });
 });
 

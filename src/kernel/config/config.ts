@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
 import { SettingError, type ParsedSettings, type SettingsTable } from './settings.js';
@@ -204,8 +204,33 @@ function readSecretFile(setting: string, file: string): string {
     // Docker/Kubernetes secrets end with a newline that is not part of the value.
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (e) {
-    throw new Error(`cannot read ${setting} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EACCES' || code === 'EPERM') {
+      // The usual cause: Docker Compose mounts a secret with its owner and mode on the host, so a
+      // key made 0600 by its owner is closed to the image's user (node, uid 1000).
+      const who = runningUser();
+      throw new Error(
+        `cannot read ${setting} (${code}): ${file} is not readable by ${who}, the user Evently runs as. ` +
+          'A file secret keeps its owner and mode from the host (Docker Compose mounts secret files as they are): ' +
+          `on the host, chmod 0644 the file (in a folder only its owner can enter) or chown it to ${who.replace(/ \(.*\)$/, '')}; ` +
+          'or run Evently as a user that can read it (e.g. `user:` in docker-compose.yml)',
+      );
+    }
+    if (code === 'ENOENT') throw new Error(`cannot read ${setting} (ENOENT): there is no file ${file}`);
+    if (code === 'EISDIR') throw new Error(`cannot read ${setting} (EISDIR): ${file} is a folder, not a file`);
+    throw new Error(`cannot read ${setting} (${code}): ${file}`);
   }
+}
+
+function runningUser(): string {
+  const uid = process.getuid?.();
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // A uid without a passwd entry (`docker run --user 1234`) has no name.
+  }
+  return uid === undefined ? (name ?? 'this user') : `uid ${uid}${name ? ` (${name})` : ''}`;
 }
 
 function toConfig(s: Settings): Omit<Config, 'slices'> {
