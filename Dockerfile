@@ -1,7 +1,9 @@
 # One image for every Evently module; the command chooses modules and roles.
 # The build stage has the development dependencies (TypeScript, tsx, the embedded PostgreSQL); they
 # are pruned before the copy, so the image runs dist/ against DATABASE_URL and REDIS_URL only.
-FROM node:20-bookworm-slim AS build
+# Node 24: an LTS line supported until April 2028 (Node 20's support ended in April 2026). The code
+# still runs on Node >= 20.19 (package.json engines), which the development machines have.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,14 +12,17 @@ COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0
+FROM node:24-bookworm-slim
+# /metrics on a port of its own, so publishing the API port does not publish it (scrape :9464 from
+# inside the network; METRICS_PORT= puts it back on PORT, EVENTLY_METRICS=false turns it off).
+ENV NODE_ENV=production HOST=0.0.0.0 METRICS_PORT=9464
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# uid 1000: file secrets (*_FILE) must be readable by it (see docker-compose.yml).
 USER node
-EXPOSE 3000 35000 35001 35002 35003 35004
+EXPOSE 3000 35000 35001 35002 35003 35004 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/cli.js"]

@@ -37,7 +37,9 @@ Commands:
               (never from the command line, where other users could read it)
 
 Commands other than start use the running server's embedded PostgreSQL when one runs in
-EVENTLY_DATA_DIR, or DATABASE_URL.
+EVENTLY_DATA_DIR, or DATABASE_URL. They read only the settings they use (the database's, LOG_LEVEL,
+NODE_ENV, and EVENTLY_MODULES for migrate, EVENTLY_ADMIN_* for admin create): in production they
+need DATABASE_URL, not SMTP_URL or the keys a server needs.
 
 Options (start, migrate):
   --modules a,b    Modules to run: auth, events, bookings, analytics, notifications (EVENTLY_MODULES)
@@ -89,11 +91,15 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const overrides = { EVENTLY_MODULES: values.modules, EVENTLY_ROLES: values.roles, PORT: values.port, HOST: values.host };
+  // Commands other than start read and check only the settings they use (see LoadOptions.command):
+  // `docker compose exec auth evently admin create` must not need SMTP_URL or the signing key.
+  const commandConfig = (uses: string[], more: Record<string, string | undefined> = {}) =>
+    loadEventlyConfig({ overrides: { ...overrides, ...more }, command: { uses } });
   switch (command) {
     case 'start':
       return start(loadEventlyConfig({ overrides }));
     case 'migrate': {
-      const config = loadEventlyConfig({ overrides });
+      const config = commandConfig(['EVENTLY_MODULES']);
       return withDatabaseUrl(config, async (url, logger) => {
         await migrateModules(url, config.modules.map((m) => ALL_MODULES[m]), logger);
         logger.info({ modules: config.modules }, 'migrations up to date');
@@ -103,13 +109,13 @@ async function main(argv: string[]): Promise<number> {
     case 'admin': {
       if (positionals[1] !== 'create') throw new UsageError('the admin command is `admin create`');
       const password = values['password-stdin'] ? await firstLineOfStdin() : undefined;
-      const config = loadEventlyConfig({ overrides: { ...overrides, EVENTLY_ADMIN_EMAIL: values.email, EVENTLY_ADMIN_PASSWORD: password } });
+      const config = commandConfig(['EVENTLY_ADMIN_EMAIL', 'EVENTLY_ADMIN_PASSWORD'], { EVENTLY_ADMIN_EMAIL: values.email, EVENTLY_ADMIN_PASSWORD: password });
       return adminCreate(config, values.username);
     }
     case 'events': {
       const sub = positionals[1];
       if (sub !== 'dead' && sub !== 'replay' && sub !== 'discard') throw new UsageError('the events commands are `events dead`, `events replay` and `events discard`');
-      const config = loadEventlyConfig({ overrides });
+      const config = commandConfig([]);
       if (sub === 'dead') {
         const limit = values.limit === undefined ? 100 : Number(values.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
@@ -132,7 +138,9 @@ async function start(config: Config): Promise<number> {
   // Before anything slow (a first start initialises and migrates a database): a port in use fails now.
   let evently: Evently;
   try {
-    await assertPortFree(config.http.host, config.http.port);
+    await assertPortFree(config.http.host, config.http.port, 'PORT');
+    const metrics = config.http.metrics;
+    if (metrics.serve === 'own') await assertPortFree(metrics.host, metrics.port, 'METRICS_PORT');
     evently = await buildEvently(config);
   } catch (e) {
     throw new Error(`could not start: ${(e as Error).message}`, { cause: e });
@@ -142,10 +150,13 @@ async function start(config: Config): Promise<number> {
   const log = evently.logger;
   log.info({ modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' }, 'Evently started');
   if (process.stdout.isTTY || config.env !== 'production') {
-    const base = address.replace('0.0.0.0', '127.0.0.1');
+    const local = (url: string) => url.replace('0.0.0.0', '127.0.0.1');
+    const base = local(address);
+    const metrics = config.http.metrics.serve === 'off' ? 'off (EVENTLY_METRICS=false)' : `${evently.metricsUrl ? local(evently.metricsUrl) : base}/metrics`;
+    const docs = config.http.docs ? `${base}/docs` : 'off (EVENTLY_DOCS=false)';
     process.stderr.write(
       `\n  Evently ${VERSION} is running (${config.allInOne ? 'all-in-one' : `modules: ${config.modules.join(', ')}`})\n` +
-        `    API      ${base}/api/v1\n    Docs     ${base}/docs\n    Health   ${base}/health/ready\n    Metrics  ${base}/metrics\n\n`,
+        `    API      ${base}/api/v1\n    Docs     ${docs}\n    Health   ${base}/health/ready\n    Metrics  ${metrics}\n\n`,
     );
   }
   return -1; // keep running
@@ -195,12 +206,12 @@ function stopOnSignals(evently: Evently, timeoutMs: number): void {
   });
 }
 
-function assertPortFree(host: string, port: number): Promise<void> {
+function assertPortFree(host: string, port: number, setting: string): Promise<void> {
   if (port === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (another Evently?): stop that process or choose another PORT`) : err),
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (another Evently?): stop that process or choose another ${setting}`) : err),
     );
     probe.listen(port, host, () => probe.close(() => resolve()));
   });

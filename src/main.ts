@@ -14,6 +14,7 @@ import {
   createOutbox,
   createOutboxRelay,
   createOutboxSignal,
+  createMetricsServer,
   createServer,
   loadConfig,
   settingsTable,
@@ -69,6 +70,8 @@ export interface Evently {
   modules: ModuleDefinition[];
   /** Listening address, once `listen` resolved. */
   url: string | undefined;
+  /** Address of the /metrics listener of its own (METRICS_PORT), once `listen` resolved. */
+  metricsUrl: string | undefined;
   listen(): Promise<string>;
   /** Stops accepting, drains requests, jobs and relays, closes pools; safe to call twice. */
   stop(): Promise<void>;
@@ -132,8 +135,11 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       info: { name: serviceName(config), version: VERSION, modules: config.modules, roles: config.roles, mode: config.allInOne ? 'all-in-one' : 'split' },
       checks: [{ name: 'database', check: (ms) => database.ping(ms) }, ...adapters.checks],
       registry,
+      metrics: config.http.metrics.serve,
     });
     app = server;
+    const metricsServer = config.http.metrics.serve === 'own' ? await createMetricsServer({ logger, registry }) : undefined;
+    if (metricsServer) onStop('metrics listener', () => metricsServer.close());
 
     const access = createAccess(config, adapters.revocations);
     // Only auth (seals) and notifications (opens) hold the key; other processes never need it.
@@ -214,9 +220,12 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
       periodic,
       modules,
       url: undefined,
+      metricsUrl: undefined,
       async listen() {
         const address = await server.listen({ host: config.http.host, port: config.http.port });
         evently.url = address;
+        const m = config.http.metrics;
+        if (metricsServer && m.serve === 'own') evently.metricsUrl = await metricsServer.listen({ host: m.host, port: m.port });
         return address;
       },
       stop() {

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from '../support/suite.js';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestEvently } from '../support/evently.js';
 import { eventually, sqlRows } from '../support/auth.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../support/redis.js';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ROOT, envWithout, freePort, freePortRange, runCli, waitForReady, within } from '../support/process.js';
 
@@ -292,6 +292,137 @@ describe('evently admin create', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('commands read only the settings they use: `docker compose exec auth node dist/cli.js …` in production', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  /**
+   * The environment of the compose file's auth container, as `docker compose exec` gives it to a
+   * command: production, a database, and settings the command does not need that would stop a
+   * start (no SMTP_URL, REDIS_URL or keys; a signing key file that is not there).
+   */
+  const productionEnv = () => {
+    const url = new URL(tdb.url);
+    if (!url.password) url.password = 'Zq8-long-random'; // production refuses a database URL without one (trust auth ignores it)
+    return {
+      ...envWithout('REDIS_URL', 'SMTP_URL', 'EVENT_SEALING_KEY', 'AUTH_SIGNING_KEY', 'EVENTLY_ADMIN_EMAIL', 'EVENTLY_ADMIN_PASSWORD', 'EVENTLY_MODULES'),
+      NODE_ENV: 'production',
+      DATABASE_URL: url.toString(),
+      HOST: '0.0.0.0',
+      PORT: '35000',
+      AUTH_SIGNING_KEY_FILE: '/run/secrets/not-mounted-here',
+      AUTH_RATE_LOGIN: 'not a rate',
+    };
+  };
+
+  it('a production start still refuses this environment (exit 78)', async () => {
+    const proc = runCli(['start'], productionEnv());
+    assert.equal(await within(proc.exited, 20_000, 'start'), 78, proc.output());
+    assert.match(proc.output(), /cannot read AUTH_SIGNING_KEY_FILE \(ENOENT\)/);
+    assert.match(proc.output(), /AUTH_RATE_LOGIN "not a rate" is not one of/);
+    const { AUTH_SIGNING_KEY_FILE: _key, AUTH_RATE_LOGIN: _rate, ...parsable } = productionEnv();
+    const rules = runCli(['start'], parsable);
+    assert.equal(await within(rules.exited, 20_000, 'start'), 78, rules.output());
+    for (const rule of [/SMTP_URL is required in production/, /AUTH_SIGNING_KEY .*is required in production/, /EVENT_SEALING_KEY .*is required in production/, /REDIS_URL is required in production/]) {
+      assert.match(rules.output(), rule);
+    }
+  });
+
+  it('admin create needs only DATABASE_URL: not SMTP_URL, the signing or sealing key, nor Redis', async () => {
+    const proc = runCli(['admin', 'create', '--email', 'ops@example.com', '--password-stdin'], productionEnv(), 'Pr0duction-admin\n');
+    assert.equal(await within(proc.exited, 30_000, 'admin create'), 0, proc.output());
+    assert.match(proc.output(), /admin ops@example\.com created/);
+    const [row] = await sqlRows<{ role: string; is_verified: boolean }>(tdb.url, "select role, is_verified from auth.users where email = 'ops@example.com'");
+    assert.deepEqual(row, { role: 'admin', is_verified: true });
+  });
+
+  it('migrate and events dead too; without DATABASE_URL production says so (exit 78)', async () => {
+    const migrate = runCli(['migrate', '--modules', 'notifications'], productionEnv());
+    assert.equal(await within(migrate.exited, 30_000, 'migrate'), 0, migrate.output());
+    const dead = runCli(['events', 'dead'], productionEnv());
+    assert.equal(await within(dead.exited, 30_000, 'events dead'), 0, dead.output());
+    assert.match(dead.output(), /no failed events/);
+    const noDb = runCli(['admin', 'create', '--email', 'ops@example.com'], { ...productionEnv(), DATABASE_URL: '', EVENTLY_ADMIN_PASSWORD: 'Pr0duction-admin' });
+    assert.equal(await within(noDb.exited, 30_000, 'admin create without a database'), 78, noDb.output());
+    assert.match(noDb.output(), /DATABASE_URL is required in production/);
+    assert.doesNotMatch(noDb.output(), /SMTP_URL|AUTH_SIGNING_KEY|EVENT_SEALING_KEY|REDIS_URL/);
+  });
+});
+
+describe('a secret file Evently cannot read (a Docker secret mounted 0600 for another owner)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'evently-secret-'));
+    chmodSync(dir, 0o755);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops the start naming the setting, the file, the uid Evently runs as and what to do', () => {
+    const key = path.join(dir, 'auth_signing_key.pem');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n', { mode: 0o600 });
+    // Root reads any file: as root, run Evently as `nobody`, as the image runs it as `node`.
+    const asRoot = process.getuid?.() === 0;
+    if (!asRoot) chmodSync(key, 0o000);
+    const uid = asRoot ? 65534 : process.getuid!();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
+      cwd: ROOT,
+      env: { ...envWithout('AUTH_SIGNING_KEY', 'NODE_ENV'), AUTH_SIGNING_KEY_FILE: key },
+      ...(asRoot ? { uid, gid: 65534 } : {}),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    assert.equal(run.status, 78, output);
+    assert.match(output, new RegExp(`AUTH_SIGNING_KEY: cannot read AUTH_SIGNING_KEY_FILE \\(EACCES\\): ${key.replace(/[.]/g, '\\.')} is not readable by uid ${uid}\\b[^,]*, the user Evently runs as`));
+    assert.match(output, /keeps its owner and mode from the host .*: on the host, chmod 0644 the file .* or chown it to uid \d+; or run Evently as a user that can read it/);
+    assert.doesNotMatch(output, /not-a-real-key/);
+  });
+});
+
+describe('METRICS_PORT: /metrics on a listener of its own', () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase();
+  });
+  after(() => tdb?.drop());
+
+  it('serves /metrics there and not on PORT, says where at start, and refuses a METRICS_PORT in use', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const env = { ...envWithout('REDIS_URL', 'NODE_ENV', 'EVENTLY_MODULES', 'EVENTLY_ROLES'), DATABASE_URL: tdb.url, PORT: String(port), METRICS_PORT: String(metricsPort) };
+    const proc = runCli(['start'], env);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForReady(url, proc, 30_000);
+      assert.equal((await fetch(`${url}/metrics`)).status, 404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /http_requests_total\{[^}]*route="\/health\/ready"/);
+      assert.match(proc.output(), new RegExp(`Metrics +http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
+      // A second Evently on other API ports but the same METRICS_PORT stops before it starts anything.
+      const second = runCli(['start'], { ...env, PORT: String(await freePort()) });
+      assert.equal(await within(second.exited, 20_000, 'second start'), 1, second.output());
+      assert.match(second.output(), new RegExp(`port ${metricsPort} on 127\\.0\\.0\\.1 is already in use .*choose another METRICS_PORT`));
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await within(proc.exited, 10_000, 'shutdown'), 0, proc.output());
+  });
+});
+
+describe('start refuses a dev mailbox on an address other machines reach', () => {
+  it('HOST=0.0.0.0 without SMTP_URL: exit 78 naming HOST, SMTP_URL and EVENTLY_DEV_MAILBOX, nothing listens', async () => {
+    const port = await freePort();
+    const proc = runCli(['start', '--host', '0.0.0.0', '--port', String(port)], { ...envWithout('SMTP_URL', 'EVENTLY_DEV_MAILBOX', 'NODE_ENV', 'EVENTLY_MODULES', 'EVENTLY_ROLES'), DATABASE_URL: 'postgres://127.0.0.1:1/never-reached' });
+    assert.equal(await within(proc.exited, 20_000, 'exit'), 78, proc.output());
+    assert.match(proc.output(), /the dev mailbox is on \(by default: SMTP_URL is not set\) while HOST=0\.0\.0\.0 is not a loopback address/);
+    assert.match(proc.output(), /SMTP_URL .*EVENTLY_DEV_MAILBOX.*\(HOST\)/);
+    assert.doesNotMatch(proc.output(), /cannot reach PostgreSQL/, 'refused before anything starts');
   });
 });
 

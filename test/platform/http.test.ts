@@ -113,9 +113,35 @@ describe('HTTP platform', () => {
     assert.deepEqual(res.json().error.details, [{ field: 'querystring.limit', message: 'must be a finite number' }]);
     const negative = await inject({ method: 'GET', url: '/api/v1/probe/items/a?limit=-1e309' });
     assert.equal(negative.statusCode, 400);
-    const body = await inject({ method: 'POST', url: '/api/v1/probe/echo', payload: '{"name":"a","count":"1e309"}', headers: { 'content-type': 'application/json' } });
-    assert.deepEqual(body.json().error.details, [{ field: 'body.count', message: 'must be a finite number' }]);
+    // In a body, JSON.parse itself makes 1e309 Infinity (bodies are not coerced: "1e309" is no number).
+    const body = await inject({ method: 'POST', url: '/api/v1/probe/echo', payload: '{"name":"a","count":1e309}', headers: { 'content-type': 'application/json' } });
+    assertRefused(fromInject(body), 400, 'VALIDATION_FAILED');
+    assert.deepEqual(body.json().error.details.map((d: { field: string }) => d.field), ['body.count']);
     assert.equal((await inject({ method: 'GET', url: '/api/v1/probe/items/a?limit=1e1' })).json().limit, 10);
+  });
+
+  it('takes a JSON body as typed: no coercion of numbers, booleans, arrays or null into strings or numbers', async () => {
+    const echo = (payload: unknown) => inject({ method: 'POST', url: '/api/v1/probe/echo', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+    // Each of these was coerced into a valid body before (ajv's coerceTypes: 'array' for every part).
+    for (const [payload, field, message] of [
+      [{ name: 12345, count: 1 }, 'body.name', 'must be string'],
+      [{ name: ['a'], count: 1 }, 'body.name', 'must be string'],
+      [{ name: true, count: 1 }, 'body.name', 'must be string'],
+      [{ name: null, count: 1 }, 'body.name', 'must be string'],
+      [{ name: 'a', count: '2' }, 'body.count', 'must be integer'],
+      [{ name: 'a', count: [2] }, 'body.count', 'must be integer'],
+      [{ name: 'a', count: true }, 'body.count', 'must be integer'],
+    ] as const) {
+      const res = await echo(payload);
+      assertRefused(fromInject(res), 400, 'VALIDATION_FAILED');
+      assert.deepEqual(res.json().error.details, [{ field, message }], JSON.stringify(payload));
+    }
+    assert.deepEqual((await echo({ name: 'a', count: 2 })).json(), { name: 'a', count: 2 });
+    // The query string and path parameters are text: they are still coerced to the schema's types.
+    const query = await inject({ method: 'GET', url: '/api/v1/probe/items/42?limit=7' });
+    assert.deepEqual(query.json(), { id: '42', limit: 7 });
+    const bad = await inject({ method: 'GET', url: '/api/v1/probe/items/42?limit=seven' });
+    assert.deepEqual(bad.json().error.details, [{ field: 'querystring.limit', message: 'must be integer' }]);
   });
 
   it('refuses strings that are not well-formed Unicode (a lone surrogate has no UTF-8 form)', async () => {
@@ -187,6 +213,28 @@ describe('HTTP platform', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/);
     assert.ok(res.headers['strict-transport-security']);
+  });
+
+  it('has a CSP that lets /docs work over plain HTTP: no upgrade-insecure-requests, the rest kept', async () => {
+    // Over http://192.168.x.y:3000 a browser obeying upgrade-insecure-requests fetched /docs' scripts
+    // and styles over https, which nothing served: a blank page.
+    for (const url of ['/docs', '/docs/static/index.html', '/health']) {
+      const csp = String((await inject({ method: 'GET', url })).headers['content-security-policy']);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/, url);
+      const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]));
+      assert.deepEqual(directives, {
+        'default-src': "'self'",
+        'script-src': "'self'",
+        'style-src': "'self' 'unsafe-inline'",
+        'img-src': "'self' data:",
+        'frame-ancestors': "'none'",
+        'base-uri': "'self'",
+        'font-src': "'self' https: data:",
+        'form-action': "'self'",
+        'object-src': "'none'",
+        'script-src-attr': "'none'",
+      }, url);
+    }
   });
 
   it('publishes a valid OpenAPI 3 document and the docs UI', async () => {

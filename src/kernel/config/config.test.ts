@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, assertCanRunModules, ConfigError, int, optional, str, type ModuleSettings } from './index.js';
+import { loadConfig, assertCanRunModules, isLoopbackHost, ConfigError, int, optional, str, type ModuleSettings } from './index.js';
 
 const load = (env: Record<string, string>, envFile: string | false = false) => loadConfig({ env, envFile });
 
@@ -114,10 +114,81 @@ describe('config', () => {
     assert.doesNotThrow(() => load({ NODE_ENV: 'production', EVENTLY_MODULES: 'events', DATABASE_URL: 'postgres://evently:Zq8-long-random@db/evently', REDIS_URL: 'redis://redis:6379' }));
   });
 
+  it('serves /metrics on the API port, on a port of its own, or nowhere', () => {
+    assert.deepEqual(load({}).http.metrics, { serve: 'api' });
+    assert.deepEqual(load({ EVENTLY_METRICS: 'false' }).http.metrics, { serve: 'off' });
+    assert.deepEqual(load({ METRICS_PORT: '9464' }).http.metrics, { serve: 'own', host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(load({ HOST: '0.0.0.0', METRICS_PORT: '9464' }).http.metrics, { serve: 'own', host: '0.0.0.0', port: 9464 });
+    assert.deepEqual(load({ HOST: '0.0.0.0', METRICS_PORT: '9464', METRICS_HOST: '10.1.2.3' }).http.metrics, { serve: 'own', host: '10.1.2.3', port: 9464 });
+    assert.throws(() => load({ METRICS_PORT: '9464', EVENTLY_METRICS: 'false' }), /METRICS_PORT is set but EVENTLY_METRICS=false turns \/metrics off/);
+    assert.throws(() => load({ METRICS_HOST: '10.1.2.3' }), /METRICS_HOST needs METRICS_PORT/);
+    assert.throws(() => load({ PORT: '4000', METRICS_PORT: '4000' }), /METRICS_PORT must differ from PORT \(both 4000\)/);
+    assert.throws(() => load({ EVENTLY_MODULES: 'auth', METRICS_PORT: '35000' }), /METRICS_PORT must differ from PORT/);
+    assert.throws(() => load({ METRICS_PORT: '70000' }), /METRICS_PORT must be at most 65535/);
+  });
+
+  it('tells loopback listen addresses from the others', () => {
+    for (const h of ['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::1]', 'localhost', 'LOCALHOST', 'localhost.']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['0.0.0.0', '::', '128.0.0.1', '10.0.0.1', '::2', 'localhost.example.com', 'my-laptop', '']) assert.equal(isLoopbackHost(h), false, h);
+  });
+
   it('parses TRUST_PROXY as a hop count or an address list', () => {
     assert.equal(load({}).http.trustProxy, false);
     assert.equal(load({ TRUST_PROXY: '2' }).http.trustProxy, 2);
     assert.deepEqual(load({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1']);
+  });
+});
+
+describe('config of a one-off command (migrate, admin create, events)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'evently-config-command-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const DB = 'postgres://evently:Zq8-long-random@db/evently';
+  /** A module whose start rules would refuse this environment, as auth's and notifications' do. */
+  const strict: ModuleSettings = {
+    table: { STRICT_KEY: optional(str({ secret: true, doc: 'Key.' })) },
+    slice: (s) => ({ key: s.STRICT_KEY }),
+    check: (c, platform) => (platform.env === 'production' && !(c as { key?: string }).key ? ['STRICT_KEY is required in production'] : []),
+  };
+  const command = (env: Record<string, string>, uses: string[] = []) => loadConfig({ env, envFile: false, modules: { auth: strict }, command: { uses } });
+
+  it('in production needs DATABASE_URL only: not REDIS_URL, the sealing key or the modules\' start rules', () => {
+    assert.throws(() => loadConfig({ env: { NODE_ENV: 'production', DATABASE_URL: DB }, envFile: false, modules: { auth: strict } }), /STRICT_KEY is required in production/);
+    const c = command({ NODE_ENV: 'production', DATABASE_URL: DB });
+    assert.equal(c.env, 'production');
+    assert.equal(c.database.url, DB);
+    assert.throws(() => command({ NODE_ENV: 'production' }), (e: Error) => {
+      assert.match(e.message, /DATABASE_URL is required in production/);
+      assert.doesNotMatch(e.message, /REDIS_URL|EVENT_SEALING_KEY|STRICT_KEY/);
+      return true;
+    });
+    assert.throws(() => command({ NODE_ENV: 'production', DATABASE_URL: 'postgres://evently:password@db/evently' }), /DATABASE_URL holds a placeholder secret/);
+  });
+
+  it('reads only the settings it uses: others keep their defaults, unread, even when broken or unreadable', () => {
+    const env = {
+      DATABASE_URL: DB,
+      DATABASE_POOL_MAX: '7',
+      LOG_LEVEL: 'debug',
+      EVENTLY_MODULES: 'auth,payments',
+      REDIS_URL: 'http://not-redis',
+      PORT: 'eighty',
+      STRICT_KEY_FILE: path.join(dir, 'missing-key'),
+      EVENT_SEALING_KEY_FILE: path.join(dir, 'missing-sealing-key'),
+    };
+    const c = command(env);
+    assert.equal(c.database.poolMax, 7);
+    assert.equal(c.log.level, 'debug');
+    assert.equal(c.redis.url, undefined);
+    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(c.slices.auth, { key: undefined });
+    // What it uses is validated as ever.
+    assert.throws(() => command(env, ['EVENTLY_MODULES']), /EVENTLY_MODULES unknown value\(s\) payments/);
+    assert.throws(() => command({ ...env, DATABASE_POOL_MAX: '0' }), /DATABASE_POOL_MAX must be at least 1/);
+    assert.throws(() => command({ DATABASE_URL_FILE: path.join(dir, 'missing-url') }), /cannot read DATABASE_URL_FILE \(ENOENT\): there is no file .*missing-url/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { hostname } from 'node:os';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { hostname, userInfo } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { SETTINGS, MODULE_NAMES, ROLE_NAMES, type ModuleName, type RoleName } from './schema.js';
 import { SettingError, type ParsedSettings, type SettingsTable } from './settings.js';
@@ -21,6 +22,11 @@ export interface Config {
     corsOrigins: readonly string[];
     trustProxy: boolean | number | string[];
     docs: boolean;
+    /**
+     * Where /metrics is served: `off`, `api` (on the API port), or `own` (a listener of its own on
+     * `port`, bound to `host`).
+     */
+    metrics: { serve: 'off' | 'api' } | { serve: 'own'; host: string; port: number };
   };
   database: {
     url: string | undefined;
@@ -84,7 +90,27 @@ export interface LoadOptions {
   overrides?: Record<string, string | undefined>;
   /** The modules' own settings, by module name (the composition root passes every module's). */
   modules?: Readonly<Record<string, ModuleSettings | undefined>>;
+  /**
+   * A one-off command (`migrate`, `admin create`, `events …`) rather than a start. Only the settings
+   * it uses are read and validated: COMMAND_SETTINGS (the database, the log level, the mode) and
+   * `uses`; every other setting keeps its default, unread, so a secret file the command does not
+   * need may be missing or unreadable. The rules of a start (each module's checks, what production
+   * requires to serve) do not apply, except that production needs DATABASE_URL.
+   */
+  command?: { uses: readonly string[] };
 }
+
+/** What every command that works on the database reads (see LoadOptions.command). */
+export const COMMAND_SETTINGS = [
+  'NODE_ENV',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'DATABASE_POOL_MAX',
+  'DATABASE_POOL_TIMEOUT_MS',
+  'DATABASE_LOCK_TIMEOUT_MS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'EVENTLY_DATA_DIR',
+] as const;
 
 /**
  * Reads settings from (highest first) overrides, the environment, `NAME_FILE` files, and `.env`.
@@ -94,7 +120,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const envFile = options.envFile === undefined ? path.resolve('.env') : options.envFile;
   const dotenv = envFile && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
-  const read = (table: SettingsTable, problems: string[]) => parseTable(table, (name) => rawValue(name, options.overrides ?? {}, env, dotenv), problems);
+  const used = options.command ? new Set<string>([...COMMAND_SETTINGS, ...options.command.uses]) : undefined;
+  const raw = (name: string) => (used && !used.has(name) ? undefined : rawValue(name, options.overrides ?? {}, env, dotenv));
+  const read = (table: SettingsTable, problems: string[]) => parseTable(table, raw, problems);
   const problems: string[] = [];
   const declared = new Set(Object.keys(SETTINGS));
   for (const m of Object.values(options.modules ?? {})) {
@@ -111,8 +139,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const { settings: _secrets, ...base } = toConfig(platform as Settings);
   const slices = Object.fromEntries(moduleSettings.map(([name, m, parsed]) => [name, m.slice(parsed, base)]));
   const config: Config = { ...base, settings: platform as Settings, slices };
-  const rules = checkRules(config);
-  for (const [name, m, parsed] of moduleSettings) {
+  const rules = checkRules(config, options.command ? 'command' : 'start');
+  for (const [name, m, parsed] of options.command ? [] : moduleSettings) {
     if (config.modules.includes(name as ModuleName)) rules.push(...(m.check?.(slices[name], config, parsed) ?? []));
   }
   if (config.env === 'production') {
@@ -176,8 +204,33 @@ function readSecretFile(setting: string, file: string): string {
     // Docker/Kubernetes secrets end with a newline that is not part of the value.
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (e) {
-    throw new Error(`cannot read ${setting} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EACCES' || code === 'EPERM') {
+      // The usual cause: Docker Compose mounts a secret with its owner and mode on the host, so a
+      // key made 0600 by its owner is closed to the image's user (node, uid 1000).
+      const who = runningUser();
+      throw new Error(
+        `cannot read ${setting} (${code}): ${file} is not readable by ${who}, the user Evently runs as. ` +
+          'A file secret keeps its owner and mode from the host (Docker Compose mounts secret files as they are): ' +
+          `on the host, chmod 0644 the file (in a folder only its owner can enter) or chown it to ${who.replace(/ \(.*\)$/, '')}; ` +
+          'or run Evently as a user that can read it (e.g. `user:` in docker-compose.yml)',
+      );
+    }
+    if (code === 'ENOENT') throw new Error(`cannot read ${setting} (ENOENT): there is no file ${file}`);
+    if (code === 'EISDIR') throw new Error(`cannot read ${setting} (EISDIR): ${file} is a folder, not a file`);
+    throw new Error(`cannot read ${setting} (${code}): ${file}`);
   }
+}
+
+function runningUser(): string {
+  const uid = process.getuid?.();
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // A uid without a passwd entry (`docker run --user 1234`) has no name.
+  }
+  return uid === undefined ? (name ?? 'this user') : `uid ${uid}${name ? ` (${name})` : ''}`;
 }
 
 function toConfig(s: Settings): Omit<Config, 'slices'> {
@@ -196,6 +249,11 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       corsOrigins: s.CORS_ORIGINS,
       trustProxy: parseTrustProxy(s.TRUST_PROXY),
       docs: s.EVENTLY_DOCS,
+      metrics: !s.EVENTLY_METRICS
+        ? { serve: 'off' }
+        : s.METRICS_PORT === undefined
+          ? { serve: 'api' }
+          : { serve: 'own', host: s.METRICS_HOST ?? s.HOST, port: s.METRICS_PORT },
     },
     database: {
       url: s.DATABASE_URL,
@@ -229,10 +287,21 @@ function parseTrustProxy(raw: string): boolean | number | string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function checkRules(c: Config): string[] {
+function checkRules(c: Config, purpose: 'start' | 'command'): string[] {
   const problems: string[] = [];
   if (c.modules.length === 0) problems.push('EVENTLY_MODULES must name at least one module');
   if (c.roles.length === 0) problems.push('EVENTLY_ROLES must name at least one role');
+  if (purpose === 'command') {
+    // A command in production runs against the deployment's database (the image has no embedded one).
+    if (c.env === 'production' && !c.database.url) problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
+    return problems;
+  }
+  const s = c.settings;
+  if (s.METRICS_PORT !== undefined && !s.EVENTLY_METRICS) problems.push('METRICS_PORT is set but EVENTLY_METRICS=false turns /metrics off: unset one of them');
+  if (s.METRICS_HOST !== undefined && s.METRICS_PORT === undefined) problems.push('METRICS_HOST needs METRICS_PORT (without it /metrics is served on PORT)');
+  if (c.http.metrics.serve === 'own' && c.http.metrics.port !== 0 && c.http.metrics.port === c.http.port) {
+    problems.push(`METRICS_PORT must differ from PORT (both ${c.http.port}): it is a listener of its own`);
+  }
   if (c.env === 'production') {
     if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !c.settings.EVENT_SEALING_KEY) {
       problems.push('EVENT_SEALING_KEY (or EVENT_SEALING_KEY_FILE) is required in production to run auth or notifications (it protects one-time codes in events)');
@@ -262,6 +331,22 @@ export function assertCanRunModules(c: Config): void {
       `Invalid configuration:\n  - REDIS_URL is required when a process does not play every role (missing ${missing.join(', ')}): the other roles would run elsewhere and talk through Redis`,
     );
   }
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether listening on `host` keeps a server to this machine: 127.0.0.0/8, ::1 (IPv4-mapped forms
+ * included) or `localhost`. Any other name may resolve to anything, so it is not loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return LOOPBACK.check(h, 'ipv4');
+  if (isIPv6(h)) return LOOPBACK.check(h, 'ipv6');
+  return false;
 }
 
 /** A URL's password or a plain secret that is empty or a well-known placeholder. */

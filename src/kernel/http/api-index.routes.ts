@@ -13,13 +13,13 @@ const ApiIndex = Type.Object({
     health: Type.String(),
     ready: Type.String(),
     info: Type.String(),
-    metrics: Type.String(),
+    metrics: Type.Optional(Type.String({ description: 'Prometheus metrics (absent when not served on this port)' })),
   }),
 }, { title: 'ApiIndex' });
 type ApiIndex = Static<typeof ApiIndex>;
 
 /** `GET /api/v1`: the address the CLI prints, so it answers with where to go next. */
-export function apiIndexRoutes(deps: { info: ServiceInfo; docs: boolean }) {
+export function apiIndexRoutes(deps: { info: ServiceInfo; docs: boolean; metrics: boolean }) {
   const index: ApiIndex = {
     name: deps.info.name,
     version: deps.info.version,
@@ -29,7 +29,7 @@ export function apiIndexRoutes(deps: { info: ServiceInfo; docs: boolean }) {
       health: '/health',
       ready: '/health/ready',
       info: '/info',
-      metrics: '/metrics',
+      ...(deps.metrics ? { metrics: '/metrics' } : {}),
     },
   };
   return async function (app: FastifyInstance): Promise<void> {

@@ -174,9 +174,10 @@ function validationDetails(fe: FastifyError): ErrorDetail[] {
 
 /**
  * Values a schema lets through that nothing downstream can use, refused as invalid input:
- * - a non-finite number: ajv coerces a query or body string such as "1e309" to Infinity and then
- *   skips minimum/maximum for it (ajv-validator/ajv#2212; fixes proposed upstream, unreleased), so
- *   `?limit=1e309` reached PostgreSQL as "Infinity" (a 500);
+ * - a non-finite number: ajv coerces a query string such as `?limit=1e309` to Infinity (and
+ *   JSON.parse makes a body's 1e309 one) and then skips minimum/maximum for it
+ *   (ajv-validator/ajv#2212; fixes proposed upstream, unreleased), so it reached PostgreSQL as
+ *   "Infinity" (a 500);
  * - a string that is not well-formed Unicode: a lone surrogate is a legal JSON escape ("\ud800")
  *   but has no UTF-8 form, so PostgreSQL's jsonb refused it (a 500 when it reached an event) and
  *   text columns silently stored U+FFFD instead.

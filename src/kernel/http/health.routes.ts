@@ -18,8 +18,11 @@ export interface ServiceInfo {
 
 const CheckResult = Type.Object({ status: Type.Union([Type.Literal('up'), Type.Literal('down')]), error: Type.Optional(Type.String()) });
 
-/** Platform endpoints every process serves (SPEC §1): liveness, readiness, info, metrics. */
-export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInfo; registry: Registry; timeoutMs: number }) {
+/**
+ * Platform endpoints every process serves (SPEC §1): liveness, readiness, info, and metrics when a
+ * registry is given (not when /metrics is off or on a listener of its own).
+ */
+export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInfo; registry: Registry | undefined; timeoutMs: number }) {
   return async function (app: FastifyInstance): Promise<void> {
     app.get('/health', {
       schema: { tags: ['platform'], summary: 'Liveness', operationId: 'getLiveness', security: PUBLIC, response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
@@ -73,6 +76,8 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
       },
     }, async () => deps.info);
 
+    const registry = deps.registry;
+    if (!registry) return;
     app.get('/metrics', {
       schema: {
         tags: ['platform'],
@@ -82,8 +87,8 @@ export function healthRoutes(deps: { checks: DependencyCheck[]; info: ServiceInf
         response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } } },
       },
     }, async (_request, reply) => {
-      reply.header('content-type', deps.registry.contentType);
-      return deps.registry.metrics();
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
     });
   };
 }

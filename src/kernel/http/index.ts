@@ -1,3 +1,3 @@
-export { createServer, type App, type ServerOptions } from './server.js';
+export { createServer, createMetricsServer, type App, type ServerOptions } from './server.js';
 export { StrictObject, ErrorEnvelopeSchema, errorResponses, defaultErrorResponses, PUBLIC, BEARER } from './schemas.js';
 export type { DependencyCheck, ServiceInfo } from './health.routes.js';

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
+import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -29,8 +30,13 @@ export interface ServerOptions {
   info: ServiceInfo;
   checks: DependencyCheck[];
   readinessTimeoutMs: number;
-  /** Served at /metrics; the composition root shares it with the platform's other metrics. */
+  /** The metrics; the composition root shares it with the platform's other metrics. */
   registry: Registry;
+  /**
+   * Where /metrics is: on this server (`api`, the default), on a listener of its own
+   * (`own`: see createMetricsServer; this server still counts its requests), or nowhere (`off`).
+   */
+  metrics?: 'api' | 'own' | 'off';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -51,6 +57,9 @@ export async function createServer(o: ServerOptions): Promise<App> {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         frameAncestors: ["'none'"],
+        // Helmet's default would have a browser fetch /docs' scripts and styles over https, which a
+        // server reached over plain HTTP (a LAN address, a port behind no TLS proxy) does not serve.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -79,15 +88,7 @@ export async function createServer(o: ServerOptions): Promise<App> {
     frameworkErrors: frameworkErrorHandler(securityHeaders),
     clientErrorHandler: clientErrorHandler(securityHeaders),
     http: { requireHostHeader: false },
-    ajv: {
-      customOptions: {
-        // Reject unknown fields instead of silently dropping them (Fastify's default strips them).
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-      },
-    },
+    schemaController: { compilersFactory: { buildValidator: validatorsByPart } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // First, so every answer has them, whatever a later hook or the handler does.
@@ -151,12 +152,48 @@ export async function createServer(o: ServerOptions): Promise<App> {
   }
 
   const registry = o.registry;
+  const metrics = o.metrics ?? 'api';
   registry.setDefaultLabels({ service: o.info.name });
-  installMetrics(app, registry);
-  await app.register(healthRoutes({ checks: o.checks, info: o.info, registry, timeoutMs: o.readinessTimeoutMs }));
-  await app.register(apiIndexRoutes({ info: o.info, docs: o.docs }));
+  if (metrics !== 'off') installMetrics(app, registry);
+  await app.register(healthRoutes({ checks: o.checks, info: o.info, registry: metrics === 'api' ? registry : undefined, timeoutMs: o.readinessTimeoutMs }));
+  await app.register(apiIndexRoutes({ info: o.info, docs: o.docs, metrics: metrics === 'api' }));
   return app;
 }
+
+/**
+ * The /metrics listener of its own (METRICS_PORT): only GET /metrics, so the API's port need not
+ * expose it. Unknown paths get the 404 envelope; nothing here is logged per request.
+ */
+export async function createMetricsServer(o: { logger: Logger; registry: Registry }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId(),
+    forceCloseConnections: true,
+  });
+  installErrorHandling(app);
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', o.registry.contentType);
+    return o.registry.metrics();
+  });
+  return app;
+}
+
+const ajvCompilers = AjvCompiler();
+/** Fastify's own ajv options, except that unknown fields are refused (Fastify's default strips them). */
+const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
+
+/**
+ * Fastify's validator (@fastify/ajv-compiler: the same ajv options, formats and shared schemas),
+ * twice: a JSON body is taken as typed, so a number is not a username and an array is not a
+ * password; the query string, path parameters and headers are text, so they are coerced to the
+ * schema's types (`?limit=5`; `array`: a single `?tag=x` is a list of one).
+ */
+const validatorsByPart: ValidatorFactory = (externalSchemas) => {
+  const typed = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false } });
+  const coerced = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' } });
+  return (route) => (route.httpPart === 'body' ? typed : coerced)(route);
+};
 
 /** The headers helmet sets, captured once from its middleware (they depend on the options only). */
 function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {

@@ -22,4 +22,25 @@ describe('mail settings', () => {
     assert.doesNotThrow(() => load({ ...prod, EVENTLY_MODULES: 'auth,events' }));
     assert.equal(mail({ ...prod, SMTP_URL: 'smtp://mail:587' }).smtpUrl, 'smtp://mail:587');
   });
+
+  it('never serves the dev mailbox on a HOST that is not loopback: the start is refused, naming the settings', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'evently.example.com', '[::ffff:10.0.0.1]']) {
+      assert.throws(() => load({ HOST: host }), (e: Error) => {
+        assert.match(e.message, new RegExp(`the dev mailbox is on \\(by default: SMTP_URL is not set\\) while HOST=${host.replace(/[.[\]]/g, '\\$&')} is not a loopback address`));
+        assert.match(e.message, /GET \/dev\/mailbox would show every verification and password-reset code/);
+        assert.match(e.message, /SMTP_URL .*EVENTLY_DEV_MAILBOX unset or false.*127\.0\.0\.1, ::1 or localhost \(HOST\)/);
+        return true;
+      }, host);
+    }
+    assert.throws(() => load({ HOST: '0.0.0.0', SMTP_URL: 'smtp://m:587', EVENTLY_DEV_MAILBOX: 'true' }), /the dev mailbox is on \(EVENTLY_DEV_MAILBOX=true\) while HOST=0\.0\.0\.0/);
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '0:0:0:0:0:0:0:1', '[::1]', 'localhost', 'LocalHost.']) {
+      assert.equal(mail({ HOST: host }).devMailbox, true, host);
+    }
+    // No mailbox, or no routes in this process: nothing is served.
+    assert.equal(mail({ HOST: '0.0.0.0', SMTP_URL: 'smtp://m:587' }).devMailbox, false);
+    assert.equal(mail({ HOST: '0.0.0.0', EVENTLY_DEV_MAILBOX: 'false' }).devMailbox, false);
+    assert.doesNotThrow(() => load({ HOST: '0.0.0.0', EVENTLY_ROLES: 'worker,scheduler' }));
+    // Only a process that runs notifications serves it.
+    assert.doesNotThrow(() => load({ HOST: '0.0.0.0', EVENTLY_MODULES: 'auth', REDIS_URL: 'redis://r:6379' }));
+  });
 });
