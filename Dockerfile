@@ -1,9 +1,11 @@
 # One image for every Evently module; the command chooses modules and roles.
 # The build stage has the development dependencies (TypeScript, tsx, the embedded PostgreSQL); they
 # are pruned before the copy, so the image runs dist/ against DATABASE_URL and REDIS_URL only.
-# Node 24: an LTS line supported until April 2028 (Node 20's support ended in April 2026). The code
-# still runs on Node >= 20.19 (package.json engines), which the development machines have.
-FROM node:24-bookworm-slim AS build
+# Node 26: the active LTS line (since October 2026, supported until April 2029; Node 20's support
+# ended in April 2026), on Debian 13, the default of its official images. The code still runs on
+# Node >= 20.19 (package.json engines), which the development machines have; the test suite passes
+# on both.
+FROM node:26-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +14,7 @@ COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:24-bookworm-slim
+FROM node:26-trixie-slim
 # /metrics on a port of its own, so publishing the API port does not publish it (scrape :9464 from
 # inside the network; METRICS_PORT= puts it back on PORT, EVENTLY_METRICS=false turns it off).
 ENV NODE_ENV=production HOST=0.0.0.0 METRICS_PORT=9464

@@ -200,9 +200,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The name of the program a process runs: the base name of its first argument. (Not `comm`: Node 24
+ * names its main thread `MainThread`, which `ps -o comm` shows instead of `node`.)
+ */
 function commandOf(pid: number): string {
   try {
-    return execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const args = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    return path.basename(args.split(/\s+/)[0] ?? '');
   } catch {
     return '';
   }
