@@ -60,6 +60,11 @@ export const AUTH_EVENTS = {
     Type.Object({ user_id: Uuid, email: EmailAddress, otp_sealed: SealedOtp, expires_at: Time, entity_version: EntityVersion }),
     fromV1({ entity_version: V1_UNKNOWN_VERSION }),
   ),
+  /**
+   * A registration named the address of an existing account: the mailbox's owner is told (the
+   * person registering is not). entity_version: the account's at the time.
+   */
+  'auth.registration.existing_account': contract(Type.Object({ user_id: Uuid, email: EmailAddress, entity_version: EntityVersion })),
   /** entity_version: the session's. */
   'auth.session.revoked': contract(Type.Object({
     session_id: Uuid,

@@ -72,7 +72,10 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message ?? (e as Error).message;
     throw new Error(`cannot reach Redis at ${redisAddress(url)} (REDIS_URL): ${reason}. Start Redis, fix REDIS_URL, or unset it to run all-in-one with in-process adapters`, { cause: e });
   }
-  await warnUnlessNoEviction(redis, logger);
+  await requireNoEviction(redis, logger, config.env === 'production').catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
+  });
   const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
   const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
@@ -103,16 +106,19 @@ function redisAddress(url: string): string {
 
 /**
  * An evicting Redis could drop revocations (they have a TTL) or stream entries without anyone
- * noticing: Evently needs `maxmemory-policy noeviction`. Managed services may refuse CONFIG: then
- * the operator's documentation says it.
+ * noticing: Evently needs `maxmemory-policy noeviction`. Production refuses to start on an evicting
+ * one; development warns. Managed services may refuse CONFIG: then their settings must say it.
  */
-async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+async function requireNoEviction(redis: Redis, logger: Logger, production: boolean): Promise<void> {
+  let policy: string | undefined;
   try {
-    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
-    if (policy && policy !== 'noeviction') {
-      logger.warn({ maxmemory_policy: policy }, 'Redis evicts keys under memory pressure: set maxmemory-policy noeviction (evicted revocations or stream entries would be lost unseen)');
-    }
+    [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
   } catch {
     logger.debug('could not read Redis maxmemory-policy (CONFIG refused)');
+    return;
   }
+  if (!policy || policy === 'noeviction') return;
+  const why = `Redis runs with maxmemory-policy ${policy}: under memory pressure it would drop revocations or stream entries unseen. Set maxmemory-policy noeviction`;
+  if (production) throw new Error(`${why} (production refuses to start on an evicting Redis)`);
+  logger.warn({ maxmemory_policy: policy }, why);
 }

@@ -33,7 +33,8 @@ describe('auth events meet their contracts', () => {
     const as = (method: string, url: string, body?: unknown) => call(app, method, url, { token: admin.access_token, body });
 
     const email = `contracts-${Date.now()}@example.org`;
-    const user = await signUp(app, email); // registered, otp.requested, verified
+    const user = await signUp(app, email); // otp.requested, registered, verified
+    assert.equal((await call(app, 'POST', '/api/v1/auth/register', { body: { email, username: `again${Date.now()}`, password: PASSWORD } })).status, 202); // existing_account
     assert.equal((await call(app, 'PUT', '/api/v1/auth/me', { token: user.access_token, body: { full_name: 'Con Tract' } })).status, 200);
     const second = await login(app, email);
     assert.equal((await call(app, 'POST', '/api/v1/auth/change-password', { token: user.access_token, body: { current_password: PASSWORD, new_password: NEW_PASSWORD } })).status, 204);
@@ -69,8 +70,8 @@ describe('auth events meet their contracts', () => {
     const byEntity = new Map<string, number[]>();
     for (const e of [...seen].sort((a, b) => order.get(a.id)! - order.get(b.id)!)) {
       const p = e.payload as { user_id: string; session_id?: string; entity_version: number };
-      // Codes do not change the user: they carry its version at the time, like the next change's base.
-      if (e.type === 'auth.otp.requested' || e.type === 'auth.password_reset.requested') continue;
+      // Codes and notices do not change the user: they carry its version at the time.
+      if (['auth.otp.requested', 'auth.password_reset.requested', 'auth.registration.existing_account'].includes(e.type)) continue;
       const key = e.type === 'auth.session.revoked' ? `session ${p.session_id}` : `user ${p.user_id}`;
       byEntity.set(key, [...(byEntity.get(key) ?? []), p.entity_version]);
     }

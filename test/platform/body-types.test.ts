@@ -22,17 +22,17 @@ describe('JSON bodies are not type-coerced', () => {
     return { status: res.status, body: (await res.json()) as { error?: { code: string; details?: { field: string; message: string }[] } } };
   };
 
-  it('a number is not a username: registration refused, no account made', async () => {
+  it('a number is not a username: registration refused, nothing registered', async () => {
     const res = await post('/api/v1/auth/register', { email: 'numeric@example.org', username: 12345, password: PASSWORD });
     assert.equal(res.status, 400);
     assert.equal(res.body.error?.code, 'VALIDATION_FAILED');
     assert.deepEqual(res.body.error?.details, [{ field: 'body.username', message: 'must be string' }]);
-    assert.deepEqual(await sqlRows(t.database.url, "select 1 from auth.users where email = 'numeric@example.org'"), []);
+    assert.deepEqual(await sqlRows(t.database.url, "select 1 from auth.registrations where email = 'numeric@example.org'"), []);
   });
 
   it('an array is not a password, nor a boolean an email: 400 naming the field, not a login attempt', async () => {
     const registered = await post('/api/v1/auth/register', { email: 'typed@example.org', username: 'typed', password: PASSWORD });
-    assert.equal(registered.status, 201);
+    assert.equal(registered.status, 202);
     const array = await post('/api/v1/auth/login', { email: 'typed@example.org', password: [PASSWORD] });
     assert.equal(array.status, 400);
     assert.deepEqual(array.body.error?.details, [{ field: 'body.password', message: 'must be string' }]);

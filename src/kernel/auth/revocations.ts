@@ -11,13 +11,18 @@ export interface RevocationStore extends RevocationCheck {
   readonly kind: 'memory' | 'redis';
   revokeSession(sessionId: string, ttlMs: number): Promise<void>;
   /**
-   * False when the list may have lost entries (a Redis restarted without persistence, flushed or
-   * evicting): until auth reloads it from the database and marks it complete, `isRevoked` refuses
-   * to answer (503) rather than let a revoked session's token through.
+   * False when the list may have lost entries (a Redis restarted, from a snapshot or empty, or
+   * flushed): until auth restores it from the database, `isRevoked` refuses to answer (503) rather
+   * than let a revoked session's token through.
    */
   isComplete(): Promise<boolean>;
-  /** Auth, after (re)loading every revocation a live token could outlive. */
-  markComplete(): Promise<void>;
+  /** Auth: writes every revocation a live token could outlive and marks the list complete, at once. */
+  restore(entries: readonly RevocationEntry[]): Promise<void>;
+}
+
+export interface RevocationEntry {
+  sessionId: string;
+  ttlMs: number;
 }
 
 /**
@@ -32,31 +37,43 @@ export function createMemoryRevocations(now: () => number = Date.now): Revocatio
     nextPurge = t + 60_000;
     for (const [sid, u] of until) if (u <= t) until.delete(sid);
   };
+  const revokeSession = async (sessionId: string, ttlMs: number) => {
+    const t = now();
+    purge(t);
+    if (ttlMs > 0) until.set(sessionId, Math.max(until.get(sessionId) ?? 0, t + ttlMs));
+  };
   return {
     kind: 'memory',
-    async revokeSession(sessionId, ttlMs) {
-      const t = now();
-      purge(t);
-      if (ttlMs > 0) until.set(sessionId, Math.max(until.get(sessionId) ?? 0, t + ttlMs));
-    },
+    revokeSession,
     async isRevoked(token: VerifiedAccess) {
       return (until.get(token.sessionId) ?? 0) > now();
     },
     // This process's memory is lost only with the process; auth reloads it at start.
     isComplete: async () => true,
-    markComplete: async () => undefined,
+    async restore(entries) {
+      for (const e of entries) await revokeSession(e.sessionId, e.ttlMs);
+    },
   };
 }
 
 /**
  * Shared by every process and module: one write makes every replica refuse the session's tokens.
- * A marker key without expiry (the epoch) tells a list that is whole from one Redis lost: entries
- * expire, the marker does not, so an empty Redis (restarted without persistence, flushed) lacks it.
+ *
+ * A marker key without expiry (the epoch) tells a list that is whole from one Redis lost. It holds
+ * the `run_id` of the Redis server the list was restored on: an empty Redis (restarted without
+ * persistence, flushed) lacks the marker, and one restarted from a snapshot, which may lack the
+ * entries written after it, has a marker naming the server that is gone. Either way every check
+ * answers 503 until auth restores the list. The run id is read once per connection (a restart
+ * always drops it), so a check stays one MGET. Entries and marker are written in one MULTI.
  * Redis must run with `maxmemory-policy noeviction`: an eviction of entries alone would go unseen.
  */
 export function createRedisRevocations(o: { redis: Redis; prefix: string }): RevocationStore {
   const key = (sid: string) => `${o.prefix}${sid}`;
   const epochKey = `${o.prefix}_epoch`;
+  let runId: string | undefined;
+  o.redis.on('close', () => (runId = undefined));
+  const serverRunId = async () => /^run_id:(\S+)/m.exec(await o.redis.info('server'))?.[1] ?? 'unknown';
+  const set = (m: ReturnType<Redis['multi']>, sessionId: string, ttlMs: number) => m.set(key(sessionId), '1', 'PX', Math.ceil(ttlMs));
   return {
     kind: 'redis',
     async revokeSession(sessionId, ttlMs) {
@@ -68,22 +85,31 @@ export function createRedisRevocations(o: { redis: Redis; prefix: string }): Rev
     async isRevoked(token) {
       let epoch: string | null | undefined;
       let revoked: string | null | undefined;
+      let server: string;
       try {
+        server = runId ??= await serverRunId();
         [epoch, revoked] = await o.redis.mget(epochKey, key(token.sessionId));
       } catch (err) {
         // Fail closed: a token that might be revoked is not honoured while the store cannot say.
         throw new AppError('SERVICE_UNAVAILABLE', 'cannot check the session right now; try again shortly', { cause: err, headers: { 'retry-after': '5' } });
       }
-      if (epoch == null) {
+      if (epoch !== server) {
         throw new AppError('SERVICE_UNAVAILABLE', 'the list of ended sessions is being rebuilt; try again shortly', { headers: { 'retry-after': '2' } });
       }
       return revoked != null;
     },
     async isComplete() {
-      return (await o.redis.exists(epochKey)) === 1;
+      const [epoch, server] = await Promise.all([o.redis.get(epochKey), serverRunId()]);
+      return epoch === server;
     },
-    async markComplete() {
-      await o.redis.set(epochKey, new Date().toISOString());
+    async restore(entries) {
+      const server = await serverRunId();
+      const m = o.redis.multi();
+      for (const e of entries) if (e.ttlMs > 0) set(m, e.sessionId, e.ttlMs);
+      m.set(epochKey, server);
+      const results = await m.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw new Error(`could not restore the revocation list: ${failed?.[0]?.message ?? 'transaction aborted'}`);
     },
   };
 }

@@ -37,7 +37,7 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
       is_verified: verified,
     });
     await deps.outbox.add(trx, authEvents.registered(user));
-    if (otp) await deps.outbox.add(trx, authEvents.otpRequested(user, otp.sealed, await storeOtp(trx, user, 'verify_email', otp)));
+    if (otp) await deps.outbox.add(trx, authEvents.otpRequested(user, otp.sealed, await storeOtp(trx, user.id, 'verify_email', otp)));
     return user;
   });
 }

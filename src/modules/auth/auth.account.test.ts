@@ -7,6 +7,8 @@ import {
   ADMIN_ENV,
   ADMIN_PASSWORD,
   call,
+  codesFor,
+  eventually,
   jwtClaims,
   login,
   NEW_PASSWORD,
@@ -59,8 +61,9 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
   after(() => t?.close());
 
   describe('register', () => {
-    const userRow = async (email: string) =>
-      (await q<{ id: string; email: string; username: string; full_name: string | null; is_verified: boolean }>('select id, email, username, full_name, is_verified from auth.users where email = $1', [email]))[0];
+    const userRow = async (email: string) => (await q<{ id: string }>('select id from auth.users where email = $1', [email]))[0];
+    const pendingRow = async (email: string) =>
+      (await q<{ email: string; username: string; full_name: string | null }>('select email, username, full_name from auth.registrations where email = $1', [email]))[0];
 
     it('normalises the email and lower-cases the username, and answers 202 without any account data', async () => {
       const id = hex();
@@ -69,9 +72,9 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       assert.deepEqual(Object.keys(r.body), ['message']);
-      // The stored row is the normalised one (the unique indexes rely on it), unverified.
-      const row = await userRow(`ann-${id}@example.org`);
-      assert.deepEqual({ ...row, id: undefined }, { id: undefined, email: `ann-${id}@example.org`, username: `ann_${id}`, full_name: 'Ann Example', is_verified: false });
+      // A pending registration, normalised (the unique indexes rely on it); no account until verified.
+      assert.deepEqual(await pendingRow(`ann-${id}@example.org`), { email: `ann-${id}@example.org`, username: `ann_${id}`, full_name: 'Ann Example' });
+      assert.equal(await userRow(`ann-${id}@example.org`), undefined);
 
       const sameUsername = await register(app, fresh('ann2'), { username: `ANN_${id}` });
       expectError(sameUsername, 409, 'USERNAME_TAKEN', 'the same username in other case');
@@ -85,10 +88,10 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
         expectError(r, 400, 'VALIDATION_FAILED', password);
         assert.ok(namesField(r, 'password'), `${password}: ${JSON.stringify(r.body)}`);
       }
-      // None of them created the account.
-      assert.equal(await userRow(email), undefined);
+      // None of them registered anything.
+      assert.equal(await pendingRow(email), undefined);
       assert.equal((await register(app, email)).status, 202);
-      assert.ok(await userRow(email));
+      assert.ok(await pendingRow(email));
     });
 
     it('refuses unknown fields (no self-chosen role) and malformed input', async () => {
@@ -102,16 +105,16 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       expectError(await register(app, fresh('badname'), { username: 'has space' }), 400, 'VALIDATION_FAILED', 'bad username');
       expectError(await call(app, 'POST', '/api/v1/auth/register', { body: { email: fresh('missing'), password: PASSWORD } }), 400, 'VALIDATION_FAILED', 'no username');
       // Nothing of that reached the database.
-      assert.equal(await userRow(base.email), undefined);
+      assert.equal(await pendingRow(base.email), undefined);
     });
 
-    it('20 parallel registrations of one email: all 202 alike, one account; 10 of one username: one 202, the rest 409 USERNAME_TAKEN', async () => {
+    it('20 parallel registrations of one email: all 202 alike, one pending registration; 10 of one username: one 202, the rest 409 USERNAME_TAKEN', async () => {
       const email = fresh('race');
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => register(app, i % 2 ? email : email.toUpperCase(), { username: `race_${hex()}_${i}` })),
       );
       assert.deepEqual([...new Set(results.map((r) => `${r.status} ${JSON.stringify(r.body)}`))], [`202 ${JSON.stringify(results[0]!.body)}`]);
-      const [n] = await q<{ n: number }>('select count(*)::int as n from auth.users where email = $1', [email]);
+      const [n] = await q<{ n: number }>('select count(*)::int as n from auth.registrations where email = $1', [email]);
       assert.equal(n!.n, 1);
 
       const username = `race_${hex()}`;
@@ -154,14 +157,22 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       assert.equal((await verify(email, otp)).status, 200);
     });
 
-    it('resend-otp: the new code replaces the old one', async () => {
+    it('resend-otp sends the live code again (never voids it); once its guesses are used up, a new one', async () => {
       const email = fresh('resend');
       await register(app, email);
-      const old = await otpFor(app, email);
-      const resent = await call(app, 'POST', '/api/v1/auth/resend-otp', { body: { email } });
-      assert.equal(resent.status, 202, JSON.stringify(resent.body));
-      const replacement = await otpFor(app, email, { not: old });
-      expectError(await verify(email, old), 400, 'OTP_INVALID', 'the replaced code');
+      const code = await otpFor(app, email);
+      const resend = () => call(app, 'POST', '/api/v1/auth/resend-otp', { body: { email } });
+      assert.equal((await resend()).status, 202);
+      const mailed = await eventually(async () => {
+        const codes = await codesFor(app, email, /verification code/i);
+        return codes.length >= 2 ? codes : undefined;
+      }, 'the second mail');
+      assert.deepEqual(mailed, [code, code], 'the same code, mailed again');
+      // Guesses with the right password spend the code; then resend mails a new one.
+      for (let i = 0; i < 5; i++) expectError(await verify(email, otherCode(code)), 400, 'OTP_INVALID', `guess ${i + 1}`);
+      expectError(await verify(email, code), 400, 'OTP_INVALID', 'the used-up code');
+      assert.equal((await resend()).status, 202);
+      const replacement = await otpFor(app, email, { not: code });
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } }), 403, 'EMAIL_NOT_VERIFIED', 'still unverified');
       assert.equal((await verify(email, replacement)).status, 200);
       await login(app, email);
@@ -195,6 +206,13 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       const code = await otpFor(app, email, { subject: /^Reset your Evently password$/ });
       const verifyCode = await otpFor(app, email, { subject: /^Your Evently verification code$/ });
       assert.notEqual(code, verifyCode);
+      // Asking again (anyone may) re-sends the live code instead of voiding it.
+      assert.equal((await call(app, 'POST', '/api/v1/auth/forgot-password', { body: { email } })).status, 202);
+      const resent = await eventually(async () => {
+        const codes = await codesFor(app, email, /^Reset your Evently password$/);
+        return codes.length >= 2 ? codes : undefined;
+      }, 'the second reset mail');
+      assert.deepEqual(resent, [code, code]);
 
       const wrong = await call(app, 'POST', '/api/v1/auth/reset-password', { body: { email, otp: otherCode(code), new_password: NEW_PASSWORD } });
       expectError(wrong, 400, 'OTP_INVALID', 'wrong reset code');

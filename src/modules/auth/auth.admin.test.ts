@@ -6,6 +6,8 @@ import {
   ADMIN_ENV,
   ADMIN_PASSWORD,
   call,
+  codesFor,
+  eventually,
   login,
   NO_AUTH_LIMITS,
   otpFor,
@@ -212,8 +214,13 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       await refusedWith(app, u.access_token, 'TOKEN_REVOKED');
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } }), 401, 'INVALID_CREDENTIALS', 'login after delete');
       expectError(await refreshWith(app, u.refresh_token), 401, 'TOKEN_INVALID', 'refresh after delete (the session is gone)');
-      // The address is free again.
+      // The address is free again: it can be registered and verified anew.
       assert.equal((await register(app, email)).status, 202);
+      const [otp] = await eventually(async () => {
+        const codes = await codesFor(app, email, /verification/i);
+        return codes.length >= 2 ? codes : undefined; // the first one verified the deleted account
+      }, 'the new code');
+      assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: PASSWORD } })).status, 200);
       assert.equal((await q('select 1 from auth.users where email = $1', [email])).length, 1);
     });
   });
@@ -307,7 +314,8 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       const email = fresh('events');
       const reg = await register(app, email, { full_name: 'Eve Events' });
       assert.equal(reg.status, 202);
-      const [{ id: userId, username }] = (await q<{ id: string; username: string }>('select id, username from auth.users where email = $1', [email])) as [{ id: string; username: string }];
+      // The pending registration's id is the account's to be.
+      const [{ id: userId, username }] = (await q<{ id: string; username: string }>('select id, username from auth.registrations where email = $1', [email])) as [{ id: string; username: string }];
       const otp = await otpFor(app, email);
       assert.equal((await call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: PASSWORD } })).status, 200);
       const s1 = await login(app, email);
@@ -324,9 +332,9 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
       const rows = await q<OutboxRow>("select type, payload from auth.outbox where payload->>'user_id' = $1 order by occurred_at, seq", [userId]);
       const types = rows.map((r) => r.type);
       assert.deepEqual(types, [
-        'auth.user.registered',
-        'auth.otp.requested',
-        'auth.user.verified',
+        'auth.otp.requested', // the registration, pending
+        'auth.user.registered', // the code proved the address: the account is made...
+        'auth.user.verified', // ...and verified, in one transaction
         'auth.user.updated', // PUT /me: full_name
         'auth.user.updated', // admin PUT: username
         'auth.user.updated', // deactivate
@@ -336,7 +344,7 @@ describe('auth admin routes over HTTP', { skip: skipWithoutRedis() }, () => {
         'auth.session.revoked', // delete ends the live session first
         'auth.user.deleted',
       ]);
-      const [registered, requested, verified, renamed, reUsernamed, deactivated, , , activated, , deleted] = rows.map((r) => r.payload);
+      const [requested, registered, verified, renamed, reUsernamed, deactivated, , , activated, , deleted] = rows.map((r) => r.payload);
       // Each user event carries the whole user after the change and the row's version: newer wins.
       const state = { user_id: userId, email, username, full_name: 'Eve Events', role: 'user', is_active: true, is_verified: false };
       assert.deepEqual(registered, { ...state, entity_version: 1 });

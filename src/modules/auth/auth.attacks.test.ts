@@ -127,16 +127,47 @@ describe('auth attacks from the review (issue 8)', { skip: skipWithoutRedis() },
       assert.equal((await signIn(app, victim, PASSWORD)).status, 200);
     });
 
-    it('a verified address: registering it again changes nothing, mails nothing and answers like a new address', async () => {
+    it('a verified address: registering it again changes nothing; its owner is told, the registrant learns nothing', async () => {
       const owner = unique('settled');
       const { user_id } = await signUp(app, owner);
+      const fresh = unique('fresh');
       const again = await register(app, owner, { username: handle('squatter'), password: ATTACKER_PASSWORD });
-      const fresh = await register(app, unique('fresh'), { username: handle('fresh') });
-      assertSameAnswer(fresh, again, 'a verified address and a new one');
-      assertError(await signIn(app, owner, ATTACKER_PASSWORD), 401, 'INVALID_CREDENTIALS', "the squatter's password");
-      assert.equal((await signIn(app, owner, PASSWORD)).status, 200);
-      const issued = await sqlRows(t.database.url, "select 1 from auth.otps where user_id = $1 and purpose = 'verify_email'", [user_id]);
-      assert.equal(issued.length, 1, 'only the code of the first registration');
+      assertSameAnswer(await register(app, fresh, { username: handle('fresh'), password: ATTACKER_PASSWORD }), again, 'a verified address and a new one');
+      // Signing in with the password just registered: the same answer for both addresses.
+      const probe = await signIn(app, owner, ATTACKER_PASSWORD);
+      assertError(probe, 403, 'EMAIL_NOT_VERIFIED', "the registrant's password on the verified address");
+      assertSameAnswer(await signIn(app, fresh, ATTACKER_PASSWORD), probe, 'the same on the new address');
+      assert.equal((await signIn(app, owner, PASSWORD)).status, 200, "the owner's password still works");
+      const notice = await eventually(async () => {
+        const r = await call(app, 'GET', `/dev/mailbox?to=${encodeURIComponent(owner)}&limit=20`);
+        return (r.body.items as { subject: string; text: string }[]).find((m) => /already have an Evently account/.test(m.subject));
+      }, 'the notice to the owner');
+      assert.doesNotMatch(notice.text, /squatter|Att4cker/, 'nothing the registrant chose reaches the mail');
+      const live = await sqlRows(t.database.url, "select 1 from auth.otps where user_id = $1 and consumed_at is null", [user_id]);
+      assert.equal(live.length, 0, 'no code for the account');
+    });
+
+    it('a username the registration reserved answers the same whether or not its address has an account', async () => {
+      const [verified, fresh] = [unique('known'), unique('unknown')];
+      await signUp(app, verified);
+      const [u1, u2] = [handle('probe'), handle('probe')];
+      assert.equal((await register(app, verified, { username: u1 })).status, 202);
+      assert.equal((await register(app, fresh, { username: u2 })).status, 202);
+      const a = await register(app, unique('other'), { username: u1 });
+      assertError(a, 409, 'USERNAME_TAKEN', "the verified address's registration holds it");
+      assertSameAnswer(a, await register(app, unique('other'), { username: u2 }), "the new address's registration holds it too");
+    });
+
+    it('an account an admin made (unverified, even an admin) is untouched by a registration of its address', async () => {
+      const email = unique('made');
+      const made = await asAdmin('POST', '/api/v1/admin/users', { email, username: handle('made'), password: PASSWORD, role: 'admin', is_verified: false });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const code = await otpFor(app, email);
+      assert.equal((await register(app, email, { username: handle('squatter'), password: ATTACKER_PASSWORD })).status, 202);
+      const after = await asAdmin('GET', `/api/v1/admin/users/${made.body.id as string}`);
+      assert.deepEqual([after.body.username, after.body.role, after.body.is_verified], [made.body.username, 'admin', false], 'unchanged');
+      assertError(await verify(app, email, code, ATTACKER_PASSWORD), 400, 'OTP_INVALID', "the account's code with the registrant's password");
+      assert.equal((await verify(app, email, code, PASSWORD)).status, 200, "the account's code with its own password");
     });
   });
 
@@ -148,6 +179,15 @@ describe('auth attacks from the review (issue 8)', { skip: skipWithoutRedis() },
         assertError(await signIn(app, owner, 'Wr0ng-password', `203.0.113.${i}`), 401, 'INVALID_CREDENTIALS', `stranger ${i}`);
       }
       assert.equal((await signIn(app, owner, PASSWORD, '192.0.2.77')).status, 200, 'the owner, new client');
+    });
+
+    it('registrations mail one address at most 5 times an hour, whoever sends them', async () => {
+      const target = unique('flooded');
+      for (let i = 1; i <= 5; i++) {
+        assert.equal((await call(app, 'POST', '/api/v1/auth/register', { body: { email: target, username: handle('flood'), password: PASSWORD }, headers: from(`203.0.113.${60 + i}`) })).status, 202, `registration ${i}`);
+      }
+      const sixth = await call(app, 'POST', '/api/v1/auth/register', { body: { email: target, username: handle('flood'), password: PASSWORD }, headers: from('203.0.113.70') });
+      assertError(sixth, 429, 'RATE_LIMITED', 'the sixth, from yet another client');
     });
 
     it('strangers asking for reset codes and burning their guesses: every answer 202/OTP_INVALID, and the owner gets a fresh code at once', async () => {
@@ -212,11 +252,11 @@ describe('auth attacks from the review (issue 8)', { skip: skipWithoutRedis() },
   describe('5. codes end with the change they predate', () => {
     it('an email change: the code mailed to the old address verifies neither address', async () => {
       const old = unique('moving');
-      assert.equal((await register(app, old)).status, 202);
+      const made = await asAdmin('POST', '/api/v1/admin/users', { email: old, username: handle('moving'), password: PASSWORD, is_verified: false });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
       const [code] = await codes(app, old, VERIFY, 1);
-      const [user] = await sqlRows<{ id: string }>(t.database.url, 'select id from auth.users where email = $1', [old]);
       const moved = unique('moved');
-      assert.equal((await asAdmin('PUT', `/api/v1/admin/users/${user!.id}`, { email: moved })).status, 200);
+      assert.equal((await asAdmin('PUT', `/api/v1/admin/users/${made.body.id as string}`, { email: moved })).status, 200);
       assertError(await verify(app, moved, code!, PASSWORD), 400, 'OTP_INVALID', 'the old code, new address');
       assertError(await verify(app, old, code!, PASSWORD), 400, 'OTP_INVALID', 'the old code, old address');
       assert.equal((await call(app, 'POST', '/api/v1/auth/resend-otp', { body: { email: moved } })).status, 202);
@@ -341,14 +381,15 @@ describe('4. revocations survive a Redis that lost its data', { skip: skipWithou
 });
 
 describe('6. a start with EVENTLY_ADMIN_* whose account was changed since', () => {
-  it('warns and starts (the change was deliberate); the account stays as it was changed', { timeout: 120_000 }, async () => {
+  it('warns and starts (the change was deliberate): a demoted or deleted first admin stays so', { timeout: 120_000 }, async () => {
     const database = await createTestDatabase();
+    const deputy = unique('deputy');
+    const start = () => startTestEvently({ database, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     try {
-      const first = await startTestEvently({ database, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+      const first = await start();
       let rootId: string;
       try {
         const root = await login(first.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD);
-        const deputy = unique('deputy');
         const created = await call(first.evently.app, 'POST', '/api/v1/admin/users', {
           token: root.access_token,
           body: { email: deputy, username: handle('deputy'), password: PASSWORD, role: 'admin', is_verified: true },
@@ -361,12 +402,21 @@ describe('6. a start with EVENTLY_ADMIN_* whose account was changed since', () =
       } finally {
         await first.close();
       }
-      const second = await startTestEvently({ database, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+      const second = await start();
       try {
         const [row] = await sqlRows<{ role: string }>(database.url, 'select role from auth.users where id = $1', [rootId]);
         assert.equal(row!.role, 'user', 'the start did not undo the change');
+        const deputyToken = (await login(second.evently.app, deputy)).access_token;
+        assert.equal((await call(second.evently.app, 'DELETE', `/api/v1/admin/users/${rootId}`, { token: deputyToken })).status, 204);
       } finally {
         await second.close();
+      }
+      const third = await start();
+      try {
+        const rows = await sqlRows(database.url, 'select 1 from auth.users where email = $1', [ADMIN_EMAIL]);
+        assert.equal(rows.length, 0, 'the deleted first admin is not made again');
+      } finally {
+        await third.close();
       }
     } finally {
       await database.drop();

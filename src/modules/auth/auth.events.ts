@@ -31,11 +31,16 @@ export const authEvents = {
   verified: (u: UserRow) => event('auth.user.verified', userState(u)),
   /** `last`: the row as it was when deleted; the tombstone is one version newer. */
   deleted: (last: Pick<UserRow, 'id' | 'version'>) => event('auth.user.deleted', { user_id: last.id, entity_version: last.version + 1 }),
-  /** The code travels sealed (ctx.sealer): only a holder of EVENT_SEALING_KEY can read it. */
+  /**
+   * The code travels sealed (ctx.sealer): only a holder of EVENT_SEALING_KEY can read it. `u`: the
+   * account, or the pending registration (its id, which the account will take, and version 1).
+   */
   otpRequested: (u: Pick<UserRow, 'id' | 'email' | 'version'>, otpSealed: string, expiresAt: Date) =>
     event('auth.otp.requested', { user_id: u.id, email: u.email, otp_sealed: otpSealed, purpose: 'verify_email', expires_at: expiresAt.toISOString(), entity_version: u.version }),
   passwordResetRequested: (u: Pick<UserRow, 'id' | 'email' | 'version'>, otpSealed: string, expiresAt: Date) =>
     event('auth.password_reset.requested', { user_id: u.id, email: u.email, otp_sealed: otpSealed, expires_at: expiresAt.toISOString(), entity_version: u.version }),
+  existingAccount: (u: Pick<UserRow, 'id' | 'email' | 'version'>) =>
+    event('auth.registration.existing_account', { user_id: u.id, email: u.email, entity_version: u.version }),
   sessionRevoked: (s: { id: string; user_id: string; version: number }, reason: RevokeReason) =>
     event('auth.session.revoked', { session_id: s.id, user_id: s.user_id, reason, entity_version: s.version }),
 };

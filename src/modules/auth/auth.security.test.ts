@@ -264,18 +264,22 @@ describe('auth security: tokens, roles, ownership, enumeration, OTP guesses', { 
   });
 
   describe('one-time codes', () => {
-    it(`20 parallel wrong guesses: ${OTP_MAX_ATTEMPTS} counted, all 20 answered alike; the right code then fails too, and a new one comes at once`, async () => {
+    it(`20 parallel wrong guesses: ${OTP_MAX_ATTEMPTS} counted (none without the password), all answered alike; the right code then fails too, and a new one comes at once`, async () => {
       const email = unique('guesser');
       assert.equal((await register(app, email)).status, 202);
       const real = await otpFor(app, email, { subject: VERIFY_SUBJECT });
       const wrongCodes = Array.from({ length: 20 }, (_, i) => String((Number(real) + 1 + i * 7919) % 1_000_000).padStart(6, '0'));
       assert.ok(!wrongCodes.includes(real));
-      const verify = (otp: string) => call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password: PASSWORD } });
+      const verify = (otp: string, password = PASSWORD) => call(app, 'POST', '/api/v1/auth/verify-email', { body: { email, otp, password } });
+      const attempts = async () => (await sqlRows<{ attempts: number }>(t.database.url, "select o.attempts from auth.otps o join auth.registrations r on r.id = o.user_id where r.email = $1 and o.purpose = 'verify_email'", [email]))[0]!.attempts;
 
-      const answers = await Promise.all(wrongCodes.map(verify));
+      // A stranger without the password spends none of the code's guesses.
+      const strangers = await Promise.all(wrongCodes.map((c) => verify(c, 'Str4nger-guess')));
+      assert.equal(await attempts(), 0);
+      const answers = await Promise.all(wrongCodes.map((c) => verify(c)));
       // Counted, exactly, under 20 parallel guesses; and no answer tells how many are left.
-      const [code] = await sqlRows<{ attempts: number }>(t.database.url, "select o.attempts from auth.otps o join auth.users u on u.id = o.user_id where u.email = $1 and o.purpose = 'verify_email'", [email]);
-      assert.equal(code!.attempts, OTP_MAX_ATTEMPTS);
+      assert.equal(await attempts(), OTP_MAX_ATTEMPTS);
+      answers.push(...strangers);
       const bodies = new Set(answers.map((a) => `${a.status} ${JSON.stringify(withoutRequestId(a.body))}`));
       assert.equal(bodies.size, 1, [...bodies].join('\n'));
       assertError(answers[0]!, 400, 'OTP_INVALID', 'a wrong guess');

@@ -10,13 +10,13 @@ describe('auth settings', () => {
   it('parses named rate limits, keeps defaults for names not given and turns one off', () => {
     const c = auth({ AUTH_RATE_LOGIN: 'ip=5/30s, account=off' });
     assert.deepEqual(c.rateLimits.login, { ip: { points: 5, windowMs: 30_000 }, account_ip: { points: 5, windowMs: 900_000 }, account: null });
-    assert.deepEqual(c.rateLimits.register, { ip: { points: 20, windowMs: 3_600_000 } });
+    assert.deepEqual(c.rateLimits.register, { ip: { points: 20, windowMs: 3_600_000 }, account: { points: 5, windowMs: 3_600_000 } });
     assert.deepEqual(auth({ AUTH_RATE_LIMITS: 'false' }).rateLimits, {});
   });
 
   it('refuses a malformed or unknown rate limit, naming the setting', () => {
     assert.throws(() => load({ AUTH_RATE_LOGIN: 'ip=many/1m' }), /AUTH_RATE_LOGIN "ip=many\/1m" is not a rate like ip=10\/1m/);
-    assert.throws(() => load({ AUTH_RATE_REGISTER: 'account=5/1m' }), /AUTH_RATE_REGISTER "account=5\/1m" is not one of ip=N\/window/);
+    assert.throws(() => load({ AUTH_RATE_REGISTER: 'account_ip=5/1m' }), /AUTH_RATE_REGISTER "account_ip=5\/1m" is not one of ip=N\/window, account=N\/window/);
     assert.throws(() => load({ AUTH_RATE_LOGIN: 'email=5/1m' }), /AUTH_RATE_LOGIN "email=5\/1m" is not one of ip=N\/window, account_ip=N\/window, account=N\/window/);
     assert.throws(() => load({ AUTH_RATE_VERIFY: 'ip=0/1m' }), /AUTH_RATE_VERIFY/);
   });

@@ -23,6 +23,12 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AuthAdminBootstrap {
+  done_at: Generated<Timestamp>;
+  email: string | null;
+  singleton: Generated<boolean>;
+}
+
 export interface AuthDevSigningKey {
   created_at: Generated<Timestamp>;
   id: Generated<number>;
@@ -44,6 +50,7 @@ export interface AuthKnownClients {
 export interface AuthOtps {
   attempts: Generated<number>;
   code_hash: string;
+  code_sealed: string | null;
   consumed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
@@ -71,6 +78,16 @@ export interface AuthRefreshTokens {
   used_at: Timestamp | null;
 }
 
+export interface AuthRegistrations {
+  created_at: Generated<Timestamp>;
+  email: string;
+  expires_at: Timestamp;
+  full_name: string | null;
+  id: string;
+  password_hash: string;
+  username: string;
+}
+
 export interface AuthSessions {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
@@ -85,7 +102,6 @@ export interface AuthSessions {
 }
 
 export interface AuthUsers {
-  bootstrapped_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   email: string;
   full_name: string | null;
@@ -101,12 +117,14 @@ export interface AuthUsers {
 }
 
 export interface DB {
+  "auth.admin_bootstrap": AuthAdminBootstrap;
   "auth.dev_signing_key": AuthDevSigningKey;
   "auth.inbox": AuthInbox;
   "auth.known_clients": AuthKnownClients;
   "auth.otps": AuthOtps;
   "auth.outbox": AuthOutbox;
   "auth.refresh_tokens": AuthRefreshTokens;
+  "auth.registrations": AuthRegistrations;
   "auth.sessions": AuthSessions;
   "auth.users": AuthUsers;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { newId } from '../../kernel/index.js';
+import { sql } from 'kysely';
+import { newId, type Logger } from '../../kernel/index.js';
 import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
@@ -24,7 +25,7 @@ export async function ensureAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'o
     const username = attempt === 0 ? base : `${base.slice(0, 90)}-${randomBytes(3).toString('hex')}`;
     try {
       const created = await deps.transaction(async (trx) => {
-        const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true, bootstrapped: true });
+        const user = await insertUserIfAbsent(trx, { id: newId(), email, username, full_name: null, password_hash: hash, role: 'admin', is_verified: true });
         if (user) await deps.outbox.add(trx, authEvents.registered(user));
         return user;
       });
@@ -50,4 +51,30 @@ export function isUsableAdmin(u: UserRow): boolean {
 function usernameFrom(email: string): string {
   const local = email.split('@')[0]!.replace(/[^a-z0-9_-]/g, '').slice(0, 100);
   return local.length >= 3 ? local : `admin-${local}`.slice(0, 100);
+}
+
+/**
+ * EVENTLY_ADMIN_* at start, applied once per database (auth.admin_bootstrap records it). The first
+ * time it creates the admin, or adopts an active, verified admin with that email; an account with
+ * the email that is not one may be a squatter's, so the start stops. Once applied, the admin
+ * accounts are the admins' business: a later start creates, changes and refuses nothing (a deleted,
+ * demoted or renamed first admin stays so), and only warns when the email no longer names an active,
+ * verified admin.
+ */
+export async function bootstrapAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'outbox'>, admin: { email: string; password: string }, logger: Logger): Promise<void> {
+  const email = normaliseEmail(admin.email);
+  const { rows: [done] } = await sql<{ email: string | null; done_at: Date }>`select email, done_at from auth.admin_bootstrap`.execute(deps.db);
+  if (done) {
+    const account = await findUserByEmail(deps.db, email);
+    if (!account || !isUsableAdmin(account)) {
+      logger.warn({ admin_email: email, applied_at: done.done_at }, 'EVENTLY_ADMIN_EMAIL no longer names an active, verified admin; it was applied once already, so nothing is done (unset EVENTLY_ADMIN_* to silence this)');
+    }
+    return;
+  }
+  const outcome = await ensureAdmin(deps, admin);
+  if ('exists' in outcome && !isUsableAdmin(outcome.exists)) {
+    throw new Error(`EVENTLY_ADMIN_EMAIL ${email} belongs to an account that is not an active, verified admin; refusing to start (promote it deliberately, or choose another email)`);
+  }
+  await sql`insert into auth.admin_bootstrap (email) values (${email}) on conflict do nothing`.execute(deps.db);
+  logger.info({ admin_email: email }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
 }

@@ -7,7 +7,8 @@ import { authError } from './auth.errors.js';
 import { authRoutes } from './auth.routes.js';
 import { authSettings, type AuthConfig } from './auth.settings.js';
 import type { DB as AuthTables } from './auth.tables.js';
-import { ensureAdmin, isUsableAdmin } from './bootstrap.js';
+import { bootstrapAdmin } from './bootstrap.js';
+import { deleteExpiredRegistrations } from './registrations.repository.js';
 import { reloadRevocations, forgetSentCodes, restoreLostRevocations } from './revocation.js';
 import { createAuthLimits } from './rate-limits.js';
 import { forgetOldClients } from './clients.repository.js';
@@ -42,20 +43,7 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
       sealer: ctx.sealer,
     };
     await reloadRevocations(deps);
-    const admin = ctx.config.admin;
-    if (admin) {
-      const outcome = await ensureAdmin(deps, admin);
-      if ('exists' in outcome && !isUsableAdmin(outcome.exists)) {
-        // The bootstrap made this account and an admin changed it since: deliberate, so every
-        // restart must not stop on it. An account it did not make may be a squatter's: stop.
-        if (!outcome.exists.bootstrapped_at) {
-          throw new Error(`EVENTLY_ADMIN_EMAIL ${outcome.exists.email} belongs to an account the bootstrap did not create and that is not an active, verified admin; refusing to start (promote it deliberately, or choose another email)`);
-        }
-        ctx.logger.warn({ admin_email: admin.email }, 'the EVENTLY_ADMIN_EMAIL account was changed since it was created and is not an active, verified admin any more; starting anyway (unset EVENTLY_ADMIN_* to silence this)');
-      } else {
-        ctx.logger.info({ admin_email: admin.email }, 'created' in outcome ? 'admin account created' : 'admin account already exists');
-      }
-    }
+    if (ctx.config.admin) await bootstrapAdmin(deps, ctx.config.admin, ctx.logger);
     return {
       routes(app) {
         // Tokens and account data must not be kept by a browser or a shared cache (the JWKS, public
@@ -79,6 +67,7 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
             await forgetSentCodes(deps, { recentOnly: false });
             ctx.logger.debug(await cleanupSessions(deps), 'ended sessions and used codes deleted');
             await forgetOldClients(deps.db);
+            await deleteExpiredRegistrations(deps.db);
           },
         },
       ],

@@ -7,14 +7,27 @@ export type OtpPurpose = 'verify_email' | 'reset_password';
 export const OTP_TTL_SECONDS = 600;
 export const OTP_MAX_ATTEMPTS = 5;
 
-/** A new code replaces every live one of the same purpose: only the latest mail works. */
-export async function replaceOtp(db: Executor, o: { id: string; user_id: string; purpose: OtpPurpose; code_hash: string }): Promise<Date> {
-  await sql`update auth.otps set consumed_at = now() where user_id = ${o.user_id} and purpose = ${o.purpose} and consumed_at is null`.execute(db);
+/**
+ * A new code replaces every live one of the same purpose: only the latest mail works. Codes belong
+ * to an account or to a pending registration: `user_id` is the account's id, or the registration's
+ * (which the account takes). The sealed copy lets a later request re-send this code (liveCode).
+ */
+export async function replaceOtp(db: Executor, o: { id: string; user_id: string; purpose: OtpPurpose; code_hash: string; code_sealed: string }): Promise<Date> {
+  await endCodes(db, o.user_id, [o.purpose]);
   const { rows } = await sql<{ expires_at: Date }>`
-    insert into auth.otps (id, user_id, purpose, code_hash, expires_at)
-    values (${o.id}, ${o.user_id}, ${o.purpose}, ${o.code_hash}, now() + make_interval(secs => ${OTP_TTL_SECONDS}))
+    insert into auth.otps (id, user_id, purpose, code_hash, code_sealed, expires_at)
+    values (${o.id}, ${o.user_id}, ${o.purpose}, ${o.code_hash}, ${o.code_sealed}, now() + make_interval(secs => ${OTP_TTL_SECONDS}))
     returning expires_at`.execute(db);
   return rows[0]!.expires_at;
+}
+
+/** The latest code if it can still be used (not consumed, not expired, guesses left), to re-send. */
+export async function liveCode(db: Executor, userId: string, purpose: OtpPurpose): Promise<{ code_sealed: string; expires_at: Date } | undefined> {
+  const { rows } = await sql<{ code_sealed: string; expires_at: Date }>`
+    select code_sealed, expires_at from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
+      and expires_at > now() and attempts < ${OTP_MAX_ATTEMPTS} and code_sealed is not null
+    order by created_at desc limit 1`.execute(db);
+  return rows[0];
 }
 
 export interface Attempt {
@@ -31,7 +44,8 @@ export interface Attempt {
  */
 export async function takeAttempt(db: Executor, userId: string, purpose: OtpPurpose): Promise<Attempt | undefined> {
   const { rows } = await sql<Attempt>`
-    update auth.otps set attempts = attempts + 1
+    update auth.otps set attempts = attempts + 1,
+      code_sealed = case when attempts + 1 >= ${OTP_MAX_ATTEMPTS} then null else code_sealed end
     where id = (select id from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
                 order by created_at desc limit 1)
       and consumed_at is null and expires_at > now() and attempts < ${OTP_MAX_ATTEMPTS}
@@ -39,22 +53,14 @@ export async function takeAttempt(db: Executor, userId: string, purpose: OtpPurp
   return rows[0];
 }
 
-/** True when the user's latest code can still be used: not consumed, not expired, guesses left. */
-export async function hasUsableCode(db: Executor, userId: string, purpose: OtpPurpose): Promise<boolean> {
-  const { rows } = await sql`
-    select 1 from auth.otps where user_id = ${userId} and purpose = ${purpose} and consumed_at is null
-      and expires_at > now() and attempts < ${OTP_MAX_ATTEMPTS} limit 1`.execute(db);
-  return rows.length > 0;
-}
-
 /** Ends every live code of the user (of those purposes): a change they were mailed for has passed them by. */
 export async function endCodes(db: Executor, userId: string, purposes: readonly OtpPurpose[] = ['verify_email', 'reset_password']): Promise<void> {
-  await sql`update auth.otps set consumed_at = now()
+  await sql`update auth.otps set consumed_at = now(), code_sealed = null
     where user_id = ${userId} and purpose = any(${[...purposes]}::text[]) and consumed_at is null`.execute(db);
 }
 
 /** Uses the code up, once: of two correct guesses racing, one wins. */
 export async function consumeOtp(db: Executor, id: string): Promise<boolean> {
-  const { rows } = await sql`update auth.otps set consumed_at = now() where id = ${id} and consumed_at is null returning id`.execute(db);
+  const { rows } = await sql`update auth.otps set consumed_at = now(), code_sealed = null where id = ${id} and consumed_at is null returning id`.execute(db);
   return rows.length > 0;
 }

@@ -4,11 +4,10 @@ import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { isKnownClient } from './clients.repository.js';
 import { normaliseEmail } from './identity.js';
-import { checkCode, consumeChecked, prepareOtp } from './otp.service.js';
+import { checkCode, consumeChecked, mailCode, prepareOtp } from './otp.service.js';
 import { endCodes } from './otps.repository.js';
 import { checkPassword, checkPasswordPolicy, hashPassword } from './passwords.js';
 import type { AuthLimits } from './rate-limits.js';
-import { mailCode } from './registration.service.js';
 import { revokeInTransaction } from './revocation.js';
 import { findUserByEmail, lockUser, markVerified, updateUser, type UserRow } from './users.repository.js';
 
@@ -18,7 +17,7 @@ export async function forgotPassword(deps: AuthDeps, limits: AuthLimits, rawEmai
   const otp = await prepareOtp(deps.sealer);
   const user = await findUserByEmail(deps.db, email);
   if (!user || !user.is_active) return;
-  await mailCode(deps, limits, user, 'reset_password', otp);
+  await mailCode(deps, limits, { user }, 'reset_password', otp);
 }
 
 /**
@@ -50,11 +49,12 @@ export async function resetPassword(deps: AuthDeps, limits: AuthLimits, input: {
  * Keeps the session that asked; every other session of the user ends, and so does every live code
  * (a reset code mailed before must not undo the change). `user` is the caller as read by the route;
  * it is re-checked under lock. Guessing the current password with a stolen access token is guessing
- * a password: its failures count against the sign-in limits of the account from this client.
+ * a password: its failures count against the account's sign-in limits like a login's (from this
+ * client, and from all clients unless this one signed in before).
  */
 export async function changePassword(deps: AuthDeps, limits: AuthLimits, user: UserRow, sessionId: string, input: { current_password: string; new_password: string }, meta: ClientMeta): Promise<void> {
   checkPasswordPolicy(input.new_password, 'new_password');
-  const who = { email: user.email, ip: meta.ip, known: true };
+  const who = { email: user.email, ip: meta.ip, known: await isKnownClient(deps.db, user.id, meta.ip) };
   await limits.beforeGuess('login', who);
   if (!(await checkPassword(user.password_hash, input.current_password)).match) {
     throw authError('INVALID_CURRENT_PASSWORD', 'the current password is incorrect', { details: [{ field: 'current_password', message: 'incorrect' }] });

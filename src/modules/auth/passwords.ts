@@ -27,24 +27,25 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 /**
- * Checks a password against its stored hash: `match`, plus `rehash` when it matched only as typed,
- * not normalised (a hash made before passwords were normalised): the caller stores a new hash.
+ * Checks a password against a stored hash, or against a dummy one when there is none (an unknown
+ * account), doing the same work either way: the time taken must not tell whether the account
+ * exists. `rehash`: it matched only as typed, not normalised (a hash made before passwords were
+ * normalised), so the caller stores a new hash. Both forms are tried at once, whatever the hash.
  */
-export async function checkPassword(stored: string, password: string): Promise<{ match: boolean; rehash: boolean }> {
+export async function checkPassword(stored: string | undefined, password: string): Promise<{ match: boolean; rehash: boolean }> {
   const nfc = password.normalize('NFC');
-  if (await verifySecret(stored, nfc)) return { match: true, rehash: false };
-  if (nfc !== password && (await verifySecret(stored, password))) return { match: true, rehash: true };
-  return { match: false, rehash: false };
+  const hash = stored ?? (await dummyHash());
+  const [asNfc, asTyped] = await Promise.all([verifySecret(hash, nfc), nfc === password ? false : verifySecret(hash, password)]);
+  if (stored === undefined) return { match: false, rehash: false };
+  return { match: asNfc || asTyped, rehash: !asNfc && asTyped };
 }
 
 let dummy: Promise<string> | undefined;
-/**
- * Verifies against a hash of a random secret: a login for an unknown email costs what a wrong
- * password costs, so the response time does not tell whether the account exists.
- */
+const dummyHash = () => (dummy ??= hashSecret(randomBytes(16).toString('hex')));
+
+/** Verifies a secret against the dummy hash: the cost of a check that has nothing to check. */
 export async function burnVerification(secret: string): Promise<void> {
-  dummy ??= hashSecret(randomBytes(16).toString('hex'));
-  await verifySecret(await dummy, secret);
+  await verifySecret(await dummyHash(), secret);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface Guesser {
 export interface AuthLimits {
   /** Counts a request against its client's limit for the endpoint; throws 429 when over. */
   check(name: AuthRateLimitName, ip: string): Promise<void>;
+  /** Counts a registration against its address (each mails it); throws 429 when over. */
+  checkAddress(name: 'register', email: string): Promise<void>;
   /** Takes a guess's tokens from the account's limits before it is checked; throws 429 when over. */
   beforeGuess(name: GuessName, who: Guesser): Promise<void>;
   /** A correct guess: the account's failures from this client (and, for its owner, from all) are forgiven. */
@@ -71,6 +73,10 @@ export function createAuthLimits(deps: AuthDeps): AuthLimits {
     async check(name, ip) {
       const r = ruleOf(name, 'ip');
       if (r) await hit(r, clientKey(ip), FAIL_CLOSED.has(name));
+    },
+    async checkAddress(name, email) {
+      const r = ruleOf(name, 'account');
+      if (r) await hit(r, emailKey(email), false);
     },
     async beforeGuess(name, who) {
       for (const key of accountKeys(who)) {

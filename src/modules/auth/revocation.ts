@@ -47,9 +47,8 @@ export async function reloadRevocations(deps: AuthDeps): Promise<number> {
   // A revocation made now must be kept this long; one made longer ago than that covers no live token.
   const since = new Date(Date.now() - deps.access.revocationTtlMs(new Date()));
   const rows = await revokedSince(deps.db, since);
-  await Promise.all(rows.map((r) => deps.access.revocations.revokeSession(r.id, deps.access.revocationTtlMs(r.revoked_at))));
-  // Only now: until the list is whole, every process refuses to answer from it (503).
-  await deps.access.revocations.markComplete();
+  // Entries and the mark of a whole list together: until then every process answers 503 from it.
+  await deps.access.revocations.restore(rows.map((r) => ({ sessionId: r.id, ttlMs: deps.access.revocationTtlMs(r.revoked_at) })));
   if (rows.length) deps.logger.info({ sessions: rows.length, since }, 'recent revocations reloaded');
   return rows.length;
 }
@@ -61,7 +60,7 @@ export async function reloadRevocations(deps: AuthDeps): Promise<number> {
  */
 export async function restoreLostRevocations(deps: AuthDeps): Promise<void> {
   if (await deps.access.revocations.isComplete()) return;
-  deps.logger.warn('the revocation list lost its data (Redis restarted, flushed or evicted it): reloading it from the database');
+  deps.logger.warn('the revocation list may have lost entries (Redis restarted or was flushed): reloading it from the database');
   await reloadRevocations(deps);
 }
 

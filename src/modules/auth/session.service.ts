@@ -2,7 +2,8 @@ import { AppError, newId, type Tx } from '../../kernel/index.js';
 import { authError } from './auth.errors.js';
 import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { isKnownClient, rememberClient } from './clients.repository.js';
-import { burnVerification, checkPassword, hashPassword } from './passwords.js';
+import { checkPassword, hashPassword } from './passwords.js';
+import { findRegistration } from './registrations.repository.js';
 import type { AuthLimits } from './rate-limits.js';
 import { revoke, revokeInTransaction } from './revocation.js';
 import {
@@ -21,23 +22,27 @@ import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, tokenPair, ty
 import { findUserByEmail, lockUser, updateUser, type UserRow } from './users.repository.js';
 
 const invalidCredentials = () => authError('INVALID_CREDENTIALS', 'email or password is incorrect');
+const emailNotVerified = () => authError('EMAIL_NOT_VERIFIED', 'verify your email address before signing in: use the code mailed to you, or ask for a new one');
 
 /**
  * SPEC §3 login. Unknown email and wrong password take the same path (a full Argon2 verification)
  * and give the same answer; only a correct password learns that the account is unverified or
- * disabled. Wrong passwords count against the account's limits (rate-limits.ts); a sign-in forgives
- * them and makes this client a known one, exempt from the account's softer limit from then on.
+ * disabled. The password of the address's pending registration answers EMAIL_NOT_VERIFIED too,
+ * whether or not the address has an account, so registering and then signing in tells nothing.
+ * Wrong passwords count against the account's limits (rate-limits.ts); a sign-in forgives them and
+ * makes this client a known one, exempt from the account's softer limit from then on.
  */
 export async function login(deps: AuthDeps, limits: AuthLimits, email: string, password: string, meta: ClientMeta): Promise<TokenPair> {
   const user = await findUserByEmail(deps.db, email);
   const who = { email, ip: meta.ip, known: await isKnownClient(deps.db, user?.id, meta.ip) };
   await limits.beforeGuess('login', who);
-  if (!user) {
-    await burnVerification(password);
+  const checked = await checkPassword(user?.password_hash, password);
+  if (!checked.match || !user) {
+    // Not a success for the limits: whoever registered knows that password, owner or not.
+    const pending = await findRegistration(deps.db, email);
+    if (pending && (await checkPassword(pending.password_hash, password)).match) throw emailNotVerified();
     throw invalidCredentials();
   }
-  const checked = await checkPassword(user.password_hash, password);
-  if (!checked.match) throw invalidCredentials();
   await limits.afterSuccess('login', who);
   assertMaySignIn(user);
   const rehash = checked.rehash ? await hashPassword(password) : undefined;
@@ -54,8 +59,13 @@ export async function login(deps: AuthDeps, limits: AuthLimits, email: string, p
   });
   // After the commit, outside the user's row lock (which a password change waits for): this client
   // is known from now on, and sessions beyond the account's bound end.
-  await rememberClient(deps.db, user.id, meta.ip);
-  await endSurplusSessions(deps, user.id);
+  // Best effort: the session exists, so a failure here must not fail the sign-in (the next one trims).
+  try {
+    await rememberClient(deps.db, user.id, meta.ip);
+    await endSurplusSessions(deps, user.id);
+  } catch (err) {
+    deps.logger.warn({ err: (err as Error).message, user_id: user.id }, 'after sign-in: could not record the client or end surplus sessions');
+  }
   return pair;
 }
 
@@ -66,7 +76,7 @@ async function endSurplusSessions(deps: AuthDeps, userId: string): Promise<void>
 }
 
 function assertMaySignIn(user: UserRow): void {
-  if (!user.is_verified) throw authError('EMAIL_NOT_VERIFIED', 'verify your email address before signing in');
+  if (!user.is_verified) throw emailNotVerified();
   if (!user.is_active) throw authError('ACCOUNT_DISABLED', 'this account is disabled');
 }
 

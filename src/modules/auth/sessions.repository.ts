@@ -124,6 +124,7 @@ export async function deleteDeadSessions(db: Executor, o: { idleSeconds: number;
     where coalesce(revoked_at, least(expires_at, last_used_at + make_interval(secs => ${o.idleSeconds})))
           < now() - make_interval(secs => ${o.graceSeconds})
     returning id`.execute(db);
-  const otps = await sql`delete from auth.otps where consumed_at is not null or expires_at < now() - interval '1 day'`.execute(db);
+  // An expired code is useless, and its sealed copy should not outstay it.
+  const otps = await sql`delete from auth.otps where consumed_at is not null or expires_at < now()`.execute(db);
   return { sessions: rows.length, otps: Number(otps.numAffectedRows ?? 0) };
 }

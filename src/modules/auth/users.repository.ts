@@ -24,8 +24,6 @@ export interface UserRow {
   verified_at: Date | null;
   /** Bumped by every change of the row; events about the user carry it. */
   version: number;
-  /** Set when the bootstrap (EVENTLY_ADMIN_EMAIL) created the account. */
-  bootstrapped_at: Date | null;
 }
 
 export type NewUser = Pick<UserRow, 'id' | 'email' | 'username' | 'full_name' | 'password_hash' | 'role' | 'is_verified'>;
@@ -40,18 +38,6 @@ function duplicate(err: unknown): never {
   throw err;
 }
 
-/** True when any account, verified or pending, holds the username. */
-export async function usernameTaken(db: Executor, username: string): Promise<boolean> {
-  const { rows } = await sql`select 1 from auth.users where username = ${username}`.execute(db);
-  return rows.length > 0;
-}
-
-/** The account with that email, locked for an update until the transaction ends. */
-export async function lockUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
-  const { rows } = await sql<UserRow>`select * from auth.users where email = ${email} for update`.execute(db);
-  return rows[0];
-}
-
 export async function insertUser(db: Executor, u: NewUser): Promise<UserRow> {
   try {
     const { rows } = await sql<UserRow>`
@@ -64,16 +50,12 @@ export async function insertUser(db: Executor, u: NewUser): Promise<UserRow> {
   }
 }
 
-/**
- * Creates the user unless the email exists (then undefined): concurrent registrations or bootstrap
- * starts create one. `bootstrapped` marks the account EVENTLY_ADMIN_EMAIL created.
- */
-export async function insertUserIfAbsent(db: Executor, u: NewUser & { bootstrapped?: boolean }): Promise<UserRow | undefined> {
+/** Creates the user unless the email exists (then undefined): bootstrap starts racing create one. */
+export async function insertUserIfAbsent(db: Executor, u: NewUser): Promise<UserRow | undefined> {
   try {
     const { rows } = await sql<UserRow>`
-      insert into auth.users (id, email, username, full_name, password_hash, role, is_verified, verified_at, bootstrapped_at)
-      values (${u.id}, ${u.email}, ${u.username}, ${u.full_name}, ${u.password_hash}, ${u.role}, ${u.is_verified},
-              ${u.is_verified ? sql`now()` : null}, ${u.bootstrapped ? sql`now()` : null})
+      insert into auth.users (id, email, username, full_name, password_hash, role, is_verified, verified_at)
+      values (${u.id}, ${u.email}, ${u.username}, ${u.full_name}, ${u.password_hash}, ${u.role}, ${u.is_verified}, ${u.is_verified ? sql`now()` : null})
       on conflict (email) do nothing returning *`.execute(db);
     return rows[0];
   } catch (err) {
@@ -140,7 +122,9 @@ export async function markVerified(db: Executor, id: string): Promise<UserRow | 
   return rows[0];
 }
 
+/** Deletes the user and its codes (which, also belonging to registrations, have no foreign key). */
 export async function deleteUser(db: Executor, id: string): Promise<boolean> {
+  await sql`delete from auth.otps where user_id = ${id}`.execute(db);
   const { rows } = await sql`delete from auth.users where id = ${id} returning id`.execute(db);
   return rows.length > 0;
 }

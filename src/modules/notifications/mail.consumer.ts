@@ -20,6 +20,8 @@ function mailFor(event: DomainEvent, logger: Logger): MailRequest | undefined {
   if (verified) return { user_id: verified.user_id, template: 'welcome', to_email: verified.email, data: {} };
   const reset = payloadOf(event, 'auth.password_reset.requested', logger);
   if (reset) return { user_id: reset.user_id, template: 'password_reset', to_email: reset.email, data: codeData(event, reset) };
+  const existing = payloadOf(event, 'auth.registration.existing_account', logger);
+  if (existing) return { user_id: existing.user_id, template: 'account_exists', to_email: existing.email, data: {} };
   return undefined;
 }
 
@@ -39,7 +41,7 @@ function codeData(event: DomainEvent, p: { otp_sealed: string; expires_at: strin
 export function mailConsumer(jobs: JobQueue, logger: Logger): Consumer {
   return {
     name: 'notifications.mail',
-    topics: ['auth.otp.requested', 'auth.user.verified', 'auth.password_reset.requested'],
+    topics: ['auth.otp.requested', 'auth.user.verified', 'auth.password_reset.requested', 'auth.registration.existing_account'],
     async handle(event, trx: Tx) {
       const request = mailFor(event, logger);
       if (!request) return;

@@ -3,7 +3,7 @@
  * (names, addresses) or from another service goes through `escapeHtml` in the HTML part; subjects
  * carry no user data at all, so no header can be shaped by a user.
  */
-export const TEMPLATES = ['verify_email', 'welcome', 'password_reset'] as const;
+export const TEMPLATES = ['verify_email', 'welcome', 'password_reset', 'account_exists'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 export interface RenderedMail {
@@ -64,6 +64,21 @@ function codeMail(subject: string, purpose: string, input: TemplateInput): Rende
 const RENDERERS: Record<TemplateName, (input: TemplateInput) => RenderedMail> = {
   verify_email: (input) => codeMail('Your Evently verification code', 'Your code to verify your email address', input),
   password_reset: (input) => codeMail('Reset your Evently password', 'Your code to reset your password', input),
+  // Someone registered an address that has an account: tell its owner, who may have forgotten it.
+  account_exists(input) {
+    const subject = 'You already have an Evently account';
+    const hi = greeting(input.name);
+    const lines = [
+      'Someone, maybe you, just tried to create an Evently account with this email address. It already has one.',
+      'Sign in with it; if you do not remember the password, ask for a password reset on the sign-in page.',
+      'If this was not you, you can ignore this email: nothing has changed.',
+    ];
+    return {
+      subject,
+      text: `${hi.text}\n\n${lines.join('\n\n')}\n\n— Evently\n`,
+      html: page(subject, `${hi.html}${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}`),
+    };
+  },
   welcome(input) {
     const subject = 'Welcome to Evently';
     const hi = greeting(input.name);
