@@ -257,7 +257,7 @@ describe('evently migrate', () => {
   it('applies the selected modules\' migrations and exits 0', async () => {
     const proc = runCli(['migrate', '--modules', 'auth,events'], { ...envWithout('REDIS_URL'), DATABASE_URL: tdb.url });
     assert.equal(await within(proc.exited, 30_000, 'migrate'), 0, proc.output());
-    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox","000_platform_v2_no_notify","001_auth","002_entity_versions","003_hardening"\]/);
+    assert.match(proc.output(), /"schema":"auth","applied":\["000_platform_outbox_inbox","000_platform_v2_no_notify","001_auth","002_entity_versions","003_hardening","004_pending_registrations"\]/);
     assert.match(proc.output(), /migrations up to date/);
     assert.doesNotMatch(proc.output(), /"schema":"bookings"/);
   });

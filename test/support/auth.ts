@@ -47,13 +47,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
   }
 }
 
+/** A code in a mail: six digits (verification) or XXXXX-XXXXX (password reset). */
+const CODE = /\b(\d{6}|[0-9A-Z]{5}-[0-9A-Z]{5})\b/;
+
+/** A code that is not `code` but has its form: the next six digits, or a reset code with its first character changed. */
+export function wrongCode(code: string): string {
+  if (/^\d{6}$/.test(code)) return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  return (code[0] === 'A' ? 'B' : 'A') + code.slice(1);
+}
+
 /** The newest code mailed to `email` (dev mailbox), optionally one different from `not`. */
 export async function otpFor(app: App, email: string, o: { subject?: RegExp; not?: string } = {}): Promise<string> {
   return eventually(async () => {
     const r = await call(app, 'GET', `/dev/mailbox?to=${encodeURIComponent(email)}&limit=20`);
     for (const mail of r.body.items as { subject: string; text: string }[]) {
       if (o.subject && !o.subject.test(mail.subject)) continue;
-      const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
+      const code = CODE.exec(mail.text)?.[1];
       if (code && code !== o.not) return code;
     }
     return undefined;
@@ -91,7 +100,7 @@ export async function codesFor(app: App, email: string, subject: RegExp): Promis
   const r = await call(app, 'GET', `/dev/mailbox?to=${encodeURIComponent(email)}&limit=20`);
   return (r.body.items as { subject: string; text: string }[])
     .filter((m) => subject.test(m.subject))
-    .map((m) => /\b(\d{6})\b/.exec(m.text)?.[1])
+    .map((m) => CODE.exec(m.text)?.[1])
     .filter((c): c is string => c !== undefined);
 }
 

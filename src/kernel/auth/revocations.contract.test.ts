@@ -14,7 +14,7 @@ function revocationContract(make: () => RevocationStore[]): void {
   let stores: RevocationStore[];
   beforeEach(async () => {
     stores = make();
-    await stores[0]!.restore([]); // as auth does once it has loaded the list
+    await stores[0]!.restore(async () => []); // as auth does once it has loaded the list
   });
 
   it('says it is complete once restored, and answers for every store sharing it', async () => {
@@ -22,7 +22,7 @@ function revocationContract(make: () => RevocationStore[]): void {
   });
 
   it('restore puts back the entries it is given (those whose tokens all expired are skipped)', async () => {
-    await stores[0]!.restore([{ sessionId: 's-back', ttlMs: 60_000 }, { sessionId: 's-gone', ttlMs: 0 }]);
+    await stores[0]!.restore(async () => [{ sessionId: 's-back', ttlMs: 60_000 }, { sessionId: 's-gone', ttlMs: 0 }]);
     for (const s of stores) {
       assert.equal(await s.isRevoked(token('s-back')), true);
       assert.equal(await s.isRevoked(token('s-gone')), false);
@@ -78,13 +78,13 @@ describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => 
     const prefix = uniquePrefix('revocations-lost');
     try {
       const store = createRedisRevocations({ redis, prefix });
-      await store.restore([]);
+      await store.restore(async () => []);
       await store.revokeSession('s-lost', 60_000);
       assert.equal(await store.isRevoked(token('s-lost')), true);
       await cleanupRedis(redis, prefix); // what a FLUSHALL or an empty restart does to this list
       assert.equal(await store.isComplete(), false);
       await assert.rejects(store.isRevoked(token('s-lost')), (e: unknown) => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE');
-      await store.restore([{ sessionId: 's-lost', ttlMs: 60_000 }]); // auth, from the database
+      await store.restore(async () => [{ sessionId: 's-lost', ttlMs: 60_000 }]); // auth, from the database
       assert.equal(await store.isRevoked(token('s-lost')), true);
       assert.equal(await store.isRevoked(token('s-other')), false);
     } finally {
@@ -98,14 +98,14 @@ describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => 
     const prefix = uniquePrefix('revocations-snapshot');
     try {
       const store = createRedisRevocations({ redis, prefix });
-      await store.restore([]);
+      await store.restore(async () => []);
       assert.equal(await store.isRevoked(token('s-1')), false);
       // What a snapshot taken before the restart holds: the marker, written by the server that is gone
       // (the entries written after the snapshot are lost with it).
       await redis.set(`${prefix}_epoch`, 'run-id-of-the-server-before-the-restart');
       assert.equal(await store.isComplete(), false);
       await assert.rejects(store.isRevoked(token('s-1')), (e: unknown) => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE');
-      await store.restore([]);
+      await store.restore(async () => []);
       assert.equal(await store.isRevoked(token('s-1')), false);
     } finally {
       await cleanupRedis(redis, prefix);

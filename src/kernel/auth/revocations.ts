@@ -16,8 +16,11 @@ export interface RevocationStore extends RevocationCheck {
    * than let a revoked session's token through.
    */
   isComplete(): Promise<boolean>;
-  /** Auth: writes every revocation a live token could outlive and marks the list complete, at once. */
-  restore(entries: readonly RevocationEntry[]): Promise<void>;
+  /**
+   * Auth: writes every revocation a live token could outlive (`load` reads them from the database)
+   * and marks the list complete, at once.
+   */
+  restore(load: () => Promise<readonly RevocationEntry[]>): Promise<void>;
 }
 
 export interface RevocationEntry {
@@ -50,8 +53,8 @@ export function createMemoryRevocations(now: () => number = Date.now): Revocatio
     },
     // This process's memory is lost only with the process; auth reloads it at start.
     isComplete: async () => true,
-    async restore(entries) {
-      for (const e of entries) await revokeSession(e.sessionId, e.ttlMs);
+    async restore(load) {
+      for (const e of await load()) await revokeSession(e.sessionId, e.ttlMs);
     },
   };
 }
@@ -72,7 +75,15 @@ export function createRedisRevocations(o: { redis: Redis; prefix: string }): Rev
   const epochKey = `${o.prefix}_epoch`;
   let runId: string | undefined;
   o.redis.on('close', () => (runId = undefined));
-  const serverRunId = async () => /^run_id:(\S+)/m.exec(await o.redis.info('server'))?.[1] ?? 'unknown';
+  const serverRunId = async (): Promise<string> => {
+    try {
+      return /^run_id:(\S+)/m.exec(await o.redis.info('server'))?.[1] ?? 'unknown';
+    } catch (err) {
+      // A provider that disables INFO: the marker can then only tell an empty Redis from a full one.
+      if (/unknown command/i.test((err as Error).message)) return 'unknown';
+      throw err;
+    }
+  };
   const set = (m: ReturnType<Redis['multi']>, sessionId: string, ttlMs: number) => m.set(key(sessionId), '1', 'PX', Math.ceil(ttlMs));
   return {
     kind: 'redis',
@@ -89,6 +100,9 @@ export function createRedisRevocations(o: { redis: Redis; prefix: string }): Rev
       try {
         server = runId ??= await serverRunId();
         [epoch, revoked] = await o.redis.mget(epochKey, key(token.sessionId));
+        // The server may have changed under a connection that stayed open (a proxy, a failover):
+        // before refusing, make sure which server answered.
+        if (epoch !== server && epoch != null) server = runId = await serverRunId();
       } catch (err) {
         // Fail closed: a token that might be revoked is not honoured while the store cannot say.
         throw new AppError('SERVICE_UNAVAILABLE', 'cannot check the session right now; try again shortly', { cause: err, headers: { 'retry-after': '5' } });
@@ -102,8 +116,12 @@ export function createRedisRevocations(o: { redis: Redis; prefix: string }): Rev
       const [epoch, server] = await Promise.all([o.redis.get(epochKey), serverRunId()]);
       return epoch === server;
     },
-    async restore(entries) {
+    async restore(load) {
+      // The server is named before the database is read: if Redis restarts after that, its entries
+      // written meanwhile may be lost and missing from what was read, and the marker written (naming
+      // the server before) does not match the new one, so the next round restores again.
       const server = await serverRunId();
+      const entries = await load();
       const m = o.redis.multi();
       for (const e of entries) if (e.ttlMs > 0) set(m, e.sessionId, e.ttlMs);
       m.set(epochKey, server);

@@ -4,7 +4,8 @@ import { authEvents } from './auth.events.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
 import { prepareOtp, storeOtp } from './otp.service.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
-import { findUserById, insertUser, lockUser, updateUser, type Role, type UserRow } from './users.repository.js';
+import { usernameReserved } from './registrations.repository.js';
+import { findUserById, insertUser, lockUser, updateUser, usernameTakenError, type Role, type UserRow } from './users.repository.js';
 
 export interface NewAccount {
   email: string;
@@ -25,7 +26,8 @@ export async function createAccount(deps: AuthDeps, input: NewAccount): Promise<
   const username = normaliseUsername(input.username);
   checkPasswordPolicy(input.password);
   const verified = input.is_verified ?? false;
-  const [passwordHash, otp] = await Promise.all([hashPassword(input.password), verified ? undefined : prepareOtp(deps.sealer)]);
+  const [passwordHash, otp] = await Promise.all([hashPassword(input.password), verified ? undefined : prepareOtp(deps.sealer, 'verify_email')]);
+  if (await usernameReserved(deps.db, username, email)) throw usernameTakenError();
   return deps.transaction(async (trx) => {
     const user = await insertUser(trx, {
       id: newId(),
@@ -59,6 +61,7 @@ export async function updateProfile(deps: AuthDeps, userId: string, patch: { ful
     if (!before) throw new AppError('NOT_FOUND', 'no such user');
     const changed = changedFields(before, next);
     if (!Object.keys(changed).length) return before;
+    if (changed.username !== undefined && (await usernameReserved(trx, changed.username, before.email))) throw usernameTakenError();
     const after = (await updateUser(trx, userId, changed))!;
     await deps.outbox.add(trx, authEvents.updated(after, Object.keys(changed)));
     return after;

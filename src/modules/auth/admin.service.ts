@@ -7,7 +7,8 @@ import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js'
 import { endCodes } from './otps.repository.js';
 import { revoke, revokeInTransaction } from './revocation.js';
 import { deleteDeadSessions, listLiveSessions, type RevokeReason, type SessionRow } from './sessions.repository.js';
-import { deleteUser, findUserById, listUsers, lockUser, updateUser, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
+import { usernameReserved } from './registrations.repository.js';
+import { deleteUser, findUserById, listUsers, lockUser, updateUser, usernameTakenError, type Role, type UserFilter, type UserPatch, type UserRow } from './users.repository.js';
 
 export { createAccount } from './account.service.js';
 
@@ -55,6 +56,7 @@ async function change(
     let changed = changedFields(before, patch);
     if (follow) changed = changedFields(before, { ...changed, ...follow(changed) });
     if (!Object.keys(changed).length) return before;
+    if (changed.username !== undefined && (await usernameReserved(trx, changed.username, before.email))) throw usernameTakenError();
     const after = (await updateUser(trx, id, changed))!;
     // Codes mailed to the old address must not verify the new one or reset its password.
     if (changed.email !== undefined) await endCodes(trx, id);

@@ -22,6 +22,7 @@ import {
   signUp,
   sqlRows,
   withoutRequestId,
+  wrongCode,
   type Called,
 } from '../../../test/support/auth.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
@@ -47,7 +48,6 @@ function namesField(r: Called, field: string): boolean {
 }
 
 /** A 6-digit code that is certainly not `code`. */
-const otherCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
   let t: TestEvently;
@@ -150,8 +150,8 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       await register(app, email);
       const otp = await otpFor(app, email);
       const wrongPassword = await verify(email, otp, 'N0t-the-password');
-      const wrongCode = await verify(email, otherCode(otp));
-      assert.deepEqual(withoutRequestId(wrongPassword.body), withoutRequestId(wrongCode.body));
+      const wrongOne = await verify(email, wrongCode(otp));
+      assert.deepEqual(withoutRequestId(wrongPassword.body), withoutRequestId(wrongOne.body));
       expectError(wrongPassword, 400, 'OTP_INVALID');
       expectError(await call(app, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } }), 403, 'EMAIL_NOT_VERIFIED', 'still unverified');
       assert.equal((await verify(email, otp)).status, 200);
@@ -169,7 +169,7 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       }, 'the second mail');
       assert.deepEqual(mailed, [code, code], 'the same code, mailed again');
       // Guesses with the right password spend the code; then resend mails a new one.
-      for (let i = 0; i < 5; i++) expectError(await verify(email, otherCode(code)), 400, 'OTP_INVALID', `guess ${i + 1}`);
+      for (let i = 0; i < 5; i++) expectError(await verify(email, wrongCode(code)), 400, 'OTP_INVALID', `guess ${i + 1}`);
       expectError(await verify(email, code), 400, 'OTP_INVALID', 'the used-up code');
       assert.equal((await resend()).status, 202);
       const replacement = await otpFor(app, email, { not: code });
@@ -214,7 +214,7 @@ describe('auth accounts over HTTP', { skip: skipWithoutRedis() }, () => {
       }, 'the second reset mail');
       assert.deepEqual(resent, [code, code]);
 
-      const wrong = await call(app, 'POST', '/api/v1/auth/reset-password', { body: { email, otp: otherCode(code), new_password: NEW_PASSWORD } });
+      const wrong = await call(app, 'POST', '/api/v1/auth/reset-password', { body: { email, otp: wrongCode(code), new_password: NEW_PASSWORD } });
       expectError(wrong, 400, 'OTP_INVALID', 'wrong reset code');
       expectError(await call(app, 'POST', '/api/v1/auth/reset-password', { body: { email, otp: code, new_password: 'weakpassword' } }), 400, 'VALIDATION_FAILED', 'weak new password');
       const reset = await call(app, 'POST', '/api/v1/auth/reset-password', { body: { email, otp: code, new_password: NEW_PASSWORD } });

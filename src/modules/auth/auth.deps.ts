@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Access, Logger, Outbox, RateLimiter, Sealer, Transact } from '../../kernel/index.js';
+import type { Access, JobQueue, Logger, Outbox, RateLimiter, Sealer, Transact } from '../../kernel/index.js';
 import type { AuthConfig } from './auth.settings.js';
 import type { DB as AuthTables } from './auth.tables.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -9,6 +9,7 @@ export interface AuthDeps {
   db: Kysely<AuthTables>;
   transaction: Transact<AuthTables>;
   outbox: Outbox;
+  jobs: JobQueue;
   access: Access;
   config: AuthConfig;
   logger: Logger;

@@ -3,6 +3,7 @@ import * as account from './account.service.js';
 import * as passwords from './password.service.js';
 import * as registration from './registration.service.js';
 import type { AuthDeps } from './auth.deps.js';
+import { requestCode } from './code-requests.js';
 import {
   Accepted,
   NoContent,
@@ -44,7 +45,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
     schema: {
       tags,
       summary: 'Create an account; a verification code is emailed',
-      description: 'Answers 202 with the same body whether the address was new, had an account waiting for verification (which this registration replaces) or a verified account (nothing changes): registration tells nothing about an address. A username already taken answers 409 USERNAME_TAKEN whatever the address.',
+      description: 'Stores a pending registration (the latest for an address replaces the one before) and mails the address a code; the account is made when the code and the password are given to verify-email. Answers 202 with the same body whether or not the address has an account (its owner is then mailed a notice instead, and the account is untouched): registration tells nothing about an address. A username held by an account or by another address\'s pending registration answers 409 USERNAME_TAKEN whatever the address.',
       operationId: 'registerUser',
       security: PUBLIC,
       body: RegisterBody,
@@ -57,7 +58,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
   });
 
   app.post('/api/v1/auth/verify-email', {
-    schema: { tags, summary: 'Verify the email address with the emailed code and the password you registered with', operationId: 'verifyEmail', security: PUBLIC, body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 429, 503) } },
+    schema: { tags, summary: 'Verify the email address with the emailed code and the password you registered with', operationId: 'verifyEmail', security: PUBLIC, body: VerifyEmailBody, response: { 200: Accepted, ...errorResponses(400, 409, 429, 503) } },
   }, async (request) => {
     await limits.check('verify', request.ip);
     await registration.verifyEmail(deps, limits, request.body, clientMeta(request));
@@ -68,7 +69,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
     schema: { tags, summary: 'Email a new verification code', operationId: 'resendOtp', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
     await limits.check('resend', request.ip);
-    await registration.resendOtp(deps, limits, request.body.email);
+    await requestCode(deps, request.body.email, 'verify_email');
     return reply.status(202).send({ message: CODE_SENT });
   });
 
@@ -115,7 +116,7 @@ export function authRoutes(app: App, deps: AuthDeps, limits: AuthLimits): void {
     schema: { tags, summary: 'Email a password reset code', operationId: 'forgotPassword', security: PUBLIC, body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
     await limits.check('forgot', request.ip);
-    await passwords.forgotPassword(deps, limits, request.body.email);
+    await requestCode(deps, request.body.email, 'reset_password');
     return reply.status(202).send({ message: CODE_SENT });
   });
 

@@ -8,6 +8,12 @@ export const UsernameField = Type.String({ minLength: 3, maxLength: 100, descrip
 export const PasswordField = Type.String({ minLength: 8, maxLength: 128, description: '8–128 characters with upper case, lower case and a digit' });
 export const FullNameField = Type.Union([Type.String({ maxLength: 200 }), Type.Null()]);
 const OtpField = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code from the email' });
+const ResetCodeField = Type.String({
+  minLength: 10,
+  maxLength: 16,
+  pattern: '^[0-9A-Za-z][0-9A-Za-z -]*$',
+  description: 'The reset code from the email: 10 letters and digits, shown as XXXXX-XXXXX (hyphens, spaces and case do not matter)',
+});
 const Time = Type.String({ format: 'date-time' });
 const Id = Type.String({ format: 'uuid' });
 
@@ -30,7 +36,7 @@ export type RefreshBody = Static<typeof RefreshBody>;
 export const ChangePasswordBody = StrictObject({ current_password: Type.String({ minLength: 1, maxLength: 128 }), new_password: PasswordField });
 export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
 
-export const ResetPasswordBody = StrictObject({ email: EmailField, otp: OtpField, new_password: PasswordField });
+export const ResetPasswordBody = StrictObject({ email: EmailField, otp: ResetCodeField, new_password: PasswordField });
 export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 
 export const UpdateMeBody = StrictObject({ full_name: Type.Optional(FullNameField), username: Type.Optional(UsernameField) }, { minProperties: 1 });

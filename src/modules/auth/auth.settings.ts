@@ -43,7 +43,7 @@ export const AUTH_SETTINGS = {
   })),
   AUTH_SESSION_IDLE_TIMEOUT_S: int({ min: 60, default: 7 * 24 * 3600, doc: 'A session not refreshed for this long ends (seconds).' }),
   AUTH_SESSION_MAX_LIFETIME_S: int({ min: 60, default: 30 * 24 * 3600, doc: 'A session ends this long after its login, however active (seconds).' }),
-  AUTH_OTP_RESEND_COOLDOWN_S: int({ min: 0, max: 3600, default: 60, doc: 'Minimum time between two mails of a live code to one address (resend, forgot-password re-send the code, never replace it). Once the code is used up or expired a new one goes out at once.' }),
+  AUTH_OTP_RESEND_COOLDOWN_S: int({ min: 0, max: 3600, default: 60, doc: 'Minimum time between two code mails to one address (per purpose). While the latest code can still be used, resend-otp and forgot-password mail it again rather than replace it.' }),
   AUTH_RATE_LIMITS: bool({ default: true, doc: 'Apply the AUTH_RATE_* limits. Turn off only behind a gateway that limits these routes itself.' }),
   AUTH_RATE_LOGIN: authRates(['ip', 'account_ip', 'account'], { ip: '30/1m', account_ip: '5/15m', account: '100/1h' }, 'Sign-ins: every attempt per client (`ip`); wrong passwords per account and client (`account_ip`, the hard limit) and per account from all clients (`account`, softer; a client that signed in to the account before is exempt). Refused while the limit store is down.'),
   AUTH_RATE_REGISTER: authRates(['ip', 'account'], { ip: '20/1h', account: '5/1h' }, 'Registrations per client (`ip`) and per address (`account`: each one mails the address).'),
@@ -55,7 +55,7 @@ export const AUTH_SETTINGS = {
   EVENTLY_ADMIN_EMAIL: optional(str({
     pattern: /^[^\s@]+@[^\s@]+$/,
     defaultDoc: 'none',
-    doc: 'With EVENTLY_ADMIN_PASSWORD: the first start on a database creates a verified admin with this email (or adopts an active, verified admin that has it; an account with it that is not one stops the start). Applied once: later starts create, change and refuse nothing, and only warn when the account is no longer an active, verified admin. There are no default credentials.',
+    doc: 'With EVENTLY_ADMIN_PASSWORD: the first start on a database without an admin creates a verified admin with this email (or adopts an active, verified admin that has it; an account with it that is not one stops the start). Applied once: once the database has had an admin, starts create, change and refuse nothing, and only warn when the email does not name an active, verified admin. There are no default credentials.',
   })),
   EVENTLY_ADMIN_PASSWORD: optional(str({
     secret: true,

@@ -54,7 +54,8 @@ function usernameFrom(email: string): string {
 }
 
 /**
- * EVENTLY_ADMIN_* at start, applied once per database (auth.admin_bootstrap records it). The first
+ * EVENTLY_ADMIN_* at start, applied once per database (auth.admin_bootstrap records it; a database
+ * that has an admin already, made by `evently admin create` say, counts as done too). The first
  * time it creates the admin, or adopts an active, verified admin with that email; an account with
  * the email that is not one may be a squatter's, so the start stops. Once applied, the admin
  * accounts are the admins' business: a later start creates, changes and refuses nothing (a deleted,
@@ -63,11 +64,13 @@ function usernameFrom(email: string): string {
  */
 export async function bootstrapAdmin(deps: Pick<AuthDeps, 'db' | 'transaction' | 'outbox'>, admin: { email: string; password: string }, logger: Logger): Promise<void> {
   const email = normaliseEmail(admin.email);
-  const { rows: [done] } = await sql<{ email: string | null; done_at: Date }>`select email, done_at from auth.admin_bootstrap`.execute(deps.db);
+  const { rows: [done] } = await sql<{ done_at: Date | null }>`
+    select (select done_at from auth.admin_bootstrap) as done_at
+    where exists (select 1 from auth.admin_bootstrap) or exists (select 1 from auth.users where role = 'admin')`.execute(deps.db);
   if (done) {
     const account = await findUserByEmail(deps.db, email);
     if (!account || !isUsableAdmin(account)) {
-      logger.warn({ admin_email: email, applied_at: done.done_at }, 'EVENTLY_ADMIN_EMAIL no longer names an active, verified admin; it was applied once already, so nothing is done (unset EVENTLY_ADMIN_* to silence this)');
+      logger.warn({ admin_email: email, applied_at: done.done_at }, 'EVENTLY_ADMIN_EMAIL does not name an active, verified admin, and this database has had its first admin already, so nothing is done (unset EVENTLY_ADMIN_* to silence this)');
     }
     return;
   }

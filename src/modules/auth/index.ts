@@ -8,6 +8,7 @@ import { authRoutes } from './auth.routes.js';
 import { authSettings, type AuthConfig } from './auth.settings.js';
 import type { DB as AuthTables } from './auth.tables.js';
 import { bootstrapAdmin } from './bootstrap.js';
+import { MAIL_CODE_JOB, mailCodeJob } from './code-requests.js';
 import { deleteExpiredRegistrations } from './registrations.repository.js';
 import { reloadRevocations, forgetSentCodes, restoreLostRevocations } from './revocation.js';
 import { createAuthLimits } from './rate-limits.js';
@@ -35,6 +36,7 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
       db: ctx.db,
       transaction: ctx.transaction,
       outbox: ctx.outbox,
+      jobs: ctx.jobs,
       access: ctx.access,
       config: ctx.config,
       logger: ctx.logger,
@@ -44,6 +46,7 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
     };
     await reloadRevocations(deps);
     if (ctx.config.admin) await bootstrapAdmin(deps, ctx.config.admin, ctx.logger);
+    const limits = createAuthLimits(deps);
     return {
       routes(app) {
         // Tokens and account data must not be kept by a browser or a shared cache (the JWKS, public
@@ -52,9 +55,10 @@ export const authModule = defineModule<AuthConfig, AuthTables>({
           if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
           return payload;
         });
-        authRoutes(app, deps, createAuthLimits(deps));
+        authRoutes(app, deps, limits);
         adminRoutes(app, deps);
       },
+      jobs: [{ name: MAIL_CODE_JOB, handler: mailCodeJob(deps, limits) }],
       tasks: [
         { name: 'auth.revocation-list', everyMs: 2_000, run: () => restoreLostRevocations(deps) },
         // Codes leave the outbox soon after the relay published them (the hourly pass catches the rest).

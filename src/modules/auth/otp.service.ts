@@ -2,8 +2,8 @@ import { newId, type Sealer, type Tx } from '../../kernel/index.js';
 import { authError } from './auth.errors.js';
 import type { AuthDeps } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
-import { consumeOtp, liveCode, replaceOtp, takeAttempt, type OtpPurpose } from './otps.repository.js';
-import { burnVerification, checkPassword, hashSecret, newOtp, verifySecret } from './passwords.js';
+import { consumeOtp, liveCode, peekCode, replaceOtp, takeAttempt, type OtpPurpose } from './otps.repository.js';
+import { burnVerification, checkPassword, hashSecret, newOtp, newResetCode, normaliseCode, verifySecret } from './passwords.js';
 import type { AuthLimits } from './rate-limits.js';
 import { lockRegistration, type RegistrationRow } from './registrations.repository.js';
 import { lockUser, type UserRow } from './users.repository.js';
@@ -14,10 +14,13 @@ export interface PreparedOtp {
   hash: string;
 }
 
-/** Hashing is slow on purpose: done before the transaction so no connection waits on it. */
-export async function prepareOtp(sealer: Sealer): Promise<PreparedOtp> {
-  const code = newOtp();
-  const [hash, sealed] = await Promise.all([hashSecret(code), sealer.seal(code)]);
+/**
+ * A new code for the purpose: six digits to verify an address, a 50-bit reset code (newResetCode) to
+ * reset a password. Hashing is slow on purpose: done before the transaction so no connection waits.
+ */
+export async function prepareOtp(sealer: Sealer, purpose: OtpPurpose): Promise<PreparedOtp> {
+  const code = purpose === 'reset_password' ? newResetCode() : newOtp();
+  const [hash, sealed] = await Promise.all([hashSecret(normaliseCode(code)), sealer.seal(code)]);
   return { sealed, hash };
 }
 
@@ -40,21 +43,27 @@ export interface CodeOwner {
   password_hash: string;
 }
 
+/** Reads nothing: stands in for an owner that does not exist, so every path runs the same statements. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
 /**
  * Checks a guess of the owner's latest code and, when given, the owner's password, doing the same
- * work on every path (a password check, then a code check, against dummies when there is nothing to
- * check), so the time taken does not tell whether the account exists. The password comes first: a
- * stranger without it spends none of the code's guesses. A guess is counted in its own statement,
- * so it stays counted whatever the caller does next. Returns the code's id to consume in the
- * caller's transaction, and whether the password hash should be renewed (see checkPassword);
- * throws invalidCode() for any failure.
+ * work on every path (a password check, one statement, a code check; against dummies and NOBODY when
+ * there is nothing to check), so the time taken does not tell whether the account exists.
+ * Verification codes (six digits) take at most OTP_MAX_ATTEMPTS guesses, counted in their own
+ * statement before the check, and only guesses with the right password count: a stranger cannot use
+ * up the owner's code. Reset codes are too long to guess and count nothing. Returns the code's id to
+ * consume in the caller's transaction, and whether the password hash should be renewed (see
+ * checkPassword); throws invalidCode() for any failure.
  */
 export async function checkCode(deps: AuthDeps, owner: CodeOwner | undefined, purpose: OtpPurpose, guess: string, password?: string): Promise<{ otpId: string; rehash: boolean }> {
-  const pw = password === undefined ? { match: owner !== undefined, rehash: false } : await checkPassword(owner?.password_hash, password);
-  const attempt = owner && pw.match ? await takeAttempt(deps.db, owner.id, purpose) : undefined;
-  const codeOk = attempt ? await verifySecret(attempt.code_hash, guess) : await burnVerification(guess).then(() => false);
-  if (!attempt || !codeOk) throw invalidCode();
-  return { otpId: attempt.id, rehash: pw.rehash };
+  const pw = password === undefined ? { match: true, rehash: false } : await checkPassword(owner?.password_hash, password);
+  const subject = owner && pw.match ? owner.id : NOBODY;
+  const code = purpose === 'reset_password' ? await peekCode(deps.db, subject, purpose) : await takeAttempt(deps.db, subject, purpose);
+  const normalised = normaliseCode(guess);
+  const codeOk = code ? await verifySecret(code.code_hash, normalised) : await burnVerification(normalised).then(() => false);
+  if (!code || !codeOk) throw invalidCode();
+  return { otpId: code.id, rehash: pw.rehash };
 }
 
 /** Uses the checked code up inside the transaction that applies its effect (exactly once). */
@@ -66,25 +75,22 @@ export async function consumeChecked(trx: Tx, otpId: string): Promise<void> {
 export type CodeRecipient = { user: UserRow } | { registration: RegistrationRow };
 
 /**
- * Mails the recipient its code for the purpose. While its latest code can still be used, that code
- * is sent again, at most once per AUTH_OTP_RESEND_COOLDOWN_S: asking again, by anyone, never voids
- * the code its owner may be typing. Otherwise a new code goes out at once, so the owner can always
- * get one. The caller answers the same whatever happens here. The recipient is read again under a
- * lock, and the mail built from that row: an email change or verification committed meanwhile wins.
+ * Mails the recipient its code for the purpose, at most once per AUTH_OTP_RESEND_COOLDOWN_S per
+ * address. While its latest code can still be used, that code is sent again: asking again, by
+ * anyone, never voids the code its owner may be typing. Otherwise a new code goes out. The caller
+ * answered already (the mail-code job runs this). The recipient is read again under a lock, and the
+ * mail built from that row: an email change or verification committed meanwhile wins.
  */
-export async function mailCode(deps: AuthDeps, limits: AuthLimits, recipient: CodeRecipient, purpose: OtpPurpose, otp: PreparedOtp): Promise<void> {
-  const event = await deps.transaction(async (trx) => {
+export async function mailCode(deps: AuthDeps, limits: AuthLimits, recipient: CodeRecipient, purpose: OtpPurpose): Promise<void> {
+  const otp = await prepareOtp(deps.sealer, purpose);
+  await deps.transaction(async (trx) => {
     const to = await relock(trx, recipient, purpose);
-    if (!to) return undefined;
+    if (!to || !(await limits.mayMail(purpose, to.email))) return;
     const live = await liveCode(trx, to.id, purpose);
-    if (live && !(await limits.mayMail(purpose, to.email))) return undefined;
     const code = live ?? { code_sealed: otp.sealed, expires_at: await storeOtp(trx, to.id, purpose, otp) };
     const e = purpose === 'verify_email' ? authEvents.otpRequested(to, code.code_sealed, code.expires_at) : authEvents.passwordResetRequested(to, code.code_sealed, code.expires_at);
     await deps.outbox.add(trx, e);
-    return { fresh: !live, email: to.email };
   });
-  // A new code starts the cooldown for re-sending it.
-  if (event?.fresh) await limits.mailed(purpose, event.email);
 }
 
 async function relock(trx: Tx, recipient: CodeRecipient, purpose: OtpPurpose): Promise<Pick<UserRow, 'id' | 'email' | 'version'> | undefined> {

@@ -53,6 +53,15 @@ export async function takeAttempt(db: Executor, userId: string, purpose: OtpPurp
   return rows[0];
 }
 
+/** The user's latest live code, for a purpose whose codes count no guesses (see checkCode). */
+export async function peekCode(db: Executor, userId: string, purpose: OtpPurpose): Promise<Attempt | undefined> {
+  const { rows } = await sql<Attempt>`
+    select id, code_hash, attempts from auth.otps where user_id = ${userId} and purpose = ${purpose}
+      and consumed_at is null and expires_at > now()
+    order by created_at desc limit 1`.execute(db);
+  return rows[0];
+}
+
 /** Ends every live code of the user (of those purposes): a change they were mailed for has passed them by. */
 export async function endCodes(db: Executor, userId: string, purposes: readonly OtpPurpose[] = ['verify_email', 'reset_password']): Promise<void> {
   await sql`update auth.otps set consumed_at = now(), code_sealed = null

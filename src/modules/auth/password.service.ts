@@ -4,21 +4,12 @@ import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { isKnownClient } from './clients.repository.js';
 import { normaliseEmail } from './identity.js';
-import { checkCode, consumeChecked, mailCode, prepareOtp } from './otp.service.js';
+import { checkCode, consumeChecked } from './otp.service.js';
 import { endCodes } from './otps.repository.js';
 import { checkPassword, checkPasswordPolicy, hashPassword } from './passwords.js';
 import type { AuthLimits } from './rate-limits.js';
 import { revokeInTransaction } from './revocation.js';
 import { findUserByEmail, lockUser, markVerified, updateUser, type UserRow } from './users.repository.js';
-
-/** Mails a reset code to an active account; the caller answers the same whatever happens (see resendOtp). */
-export async function forgotPassword(deps: AuthDeps, limits: AuthLimits, rawEmail: string): Promise<void> {
-  const email = normaliseEmail(rawEmail);
-  const otp = await prepareOtp(deps.sealer);
-  const user = await findUserByEmail(deps.db, email);
-  if (!user || !user.is_active) return;
-  await mailCode(deps, limits, { user }, 'reset_password', otp);
-}
 
 /**
  * A correct reset code sets the password, proves the address (so it also verifies the account),

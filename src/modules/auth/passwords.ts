@@ -66,7 +66,28 @@ export function checkPasswordPolicy(raw: string, field = 'password'): void {
   }
 }
 
-/** Six digits from the CSPRNG. */
+/** Six digits from the CSPRNG: the email verification code (SPEC §3). */
 export function newOtp(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
+}
+
+/** Crockford's base32: no I, L, O or U, so nothing reads as another character. */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A password reset code: 10 characters of Crockford base32 (50 bits), shown as XXXXX-XXXXX. It
+ * guards an existing account, so it is long enough that guessing is hopeless at any rate the limits
+ * allow, and a code needs no guess counter that strangers could use up to void the owner's.
+ */
+export function newResetCode(): string {
+  const chars = Array.from({ length: 10 }, () => CODE_ALPHABET[randomInt(0, 32)]!);
+  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+}
+
+/**
+ * A typed code as it was issued: hyphens and spaces dropped, upper case, and the letters Crockford
+ * reads as digits (O → 0, I and L → 1). Six digits stay six digits.
+ */
+export function normaliseCode(typed: string): string {
+  return typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }

@@ -4,7 +4,7 @@ import type { AuthDeps, ClientMeta } from './auth.deps.js';
 import { authEvents } from './auth.events.js';
 import { isKnownClient } from './clients.repository.js';
 import { normaliseEmail, normaliseName, normaliseUsername } from './identity.js';
-import { checkCode, consumeChecked, invalidCode, mailCode, prepareOtp, storeOtp } from './otp.service.js';
+import { checkCode, consumeChecked, invalidCode, prepareOtp, storeOtp } from './otp.service.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import type { AuthLimits } from './rate-limits.js';
 import { findRegistration, putRegistration, takeRegistration, usernameReserved, type RegistrationRow } from './registrations.repository.js';
@@ -32,22 +32,21 @@ export async function register(deps: AuthDeps, limits: AuthLimits, input: Regist
   const username = normaliseUsername(input.username);
   checkPasswordPolicy(input.password);
   // The same slow work on every path: the time taken must not tell whether the address is known.
-  const [passwordHash, otp] = await Promise.all([hashPassword(input.password), prepareOtp(deps.sealer)]);
+  const [passwordHash, otp] = await Promise.all([hashPassword(input.password), prepareOtp(deps.sealer, 'verify_email')]);
   if (await usernameReserved(deps.db, username, email)) {
     throw usernameTakenError('this username is taken; if you registered it and have not verified yet, use the code mailed to you or ask for a new one (POST /api/v1/auth/resend-otp)');
   }
   await limits.checkAddress('register', email);
   const account = await findUserByEmail(deps.db, email);
+  // The same statements whether or not the address has an account: the time must not tell either.
+  // (The pending registration of an address with an account gets a code too, never mailed: it
+  // cannot be verified, as the account exists, but its checks cost what the others cost.)
   await deps.transaction(async (trx) => {
     const pending = await putRegistration(trx, { id: newId(), email, username, full_name: normaliseName(input.full_name), password_hash: passwordHash });
-    if (account) {
-      if (account.is_active) await deps.outbox.add(trx, authEvents.existingAccount(account));
-      return;
-    }
     const expiresAt = await storeOtp(trx, pending.id, 'verify_email', otp);
-    await deps.outbox.add(trx, authEvents.otpRequested({ ...pending, version: 1 }, otp.sealed, expiresAt));
+    await deps.outbox.add(trx, account ? authEvents.existingAccount(account) : authEvents.otpRequested({ ...pending, version: 1 }, otp.sealed, expiresAt));
   });
-  if (!account) await limits.mailed('verify_email', email);
+  await limits.mailed('verify_email', email);
 }
 
 /**
@@ -61,11 +60,13 @@ export async function verifyEmail(deps: AuthDeps, limits: AuthLimits, input: { e
   const [account, pending] = await Promise.all([findUserByEmail(deps.db, email), findRegistration(deps.db, email)]);
   const who = { email, ip: meta.ip, known: await isKnownClient(deps.db, account?.id, meta.ip) };
   await limits.beforeGuess('verify', who);
-  // An address with an account is verified through the account (pending registrations for it never
-  // get a code); a verified or disabled account has nothing to prove and answers like a wrong code.
-  const owner = account ? (account.is_verified || !account.is_active ? undefined : account) : pending;
-  const { otpId, rehash } = await checkCode(deps, owner, 'verify_email', input.otp, input.password);
-  if (account) await verifyAccount(deps, account, otpId, rehash ? await hashPassword(input.password) : undefined);
+  // An account waiting for verification (an admin made it, or changed its email) proves its own code
+  // and password. Otherwise the pending registration does, whether or not the address has an
+  // account (so both cost the same); that of an address with an account was never mailed its code,
+  // and could not become an account anyway.
+  const waiting = account && !account.is_verified && account.is_active ? account : undefined;
+  const { otpId, rehash } = await checkCode(deps, waiting ?? pending, 'verify_email', input.otp, input.password);
+  if (waiting) await verifyAccount(deps, waiting, otpId, rehash ? await hashPassword(input.password) : undefined);
   else await createAccount(deps, pending!, otpId);
   await limits.afterSuccess('verify', who);
 }
@@ -88,26 +89,13 @@ async function createAccount(deps: AuthDeps, r: RegistrationRow, otpId: string):
     try {
       user = await insertUser(trx, { id: r.id, email: r.email, username: r.username, full_name: r.full_name, password_hash: r.password_hash, role: 'user', is_verified: false });
     } catch (err) {
-      // An account took the username (a profile change) or the address (an admin) meanwhile.
+      // An account took the username meanwhile; or the address has an account (which the answer
+      // must not tell: it reads like any failed code).
       if (authError.is(err, 'USERNAME_TAKEN')) throw usernameTakenError('this username was taken meanwhile: register again with another one');
+      if (authError.is(err, 'EMAIL_TAKEN')) throw invalidCode();
       throw err;
     }
     await deps.outbox.add(trx, authEvents.registered(user));
     await deps.outbox.add(trx, authEvents.verified((await markVerified(trx, user.id))!));
   });
-}
-
-/**
- * Mails a verification code to a pending registration or an unverified account (mailCode: the live
- * code again, or a new one). The caller answers the same whether or not anything is mailed.
- */
-export async function resendOtp(deps: AuthDeps, limits: AuthLimits, rawEmail: string): Promise<void> {
-  const email = normaliseEmail(rawEmail);
-  const otp = await prepareOtp(deps.sealer); // always: the time taken must not tell whether the account exists
-  const [account, pending] = await Promise.all([findUserByEmail(deps.db, email), findRegistration(deps.db, email)]);
-  if (account) {
-    if (!account.is_verified && account.is_active) await mailCode(deps, limits, { user: account }, 'verify_email', otp);
-  } else if (pending) {
-    await mailCode(deps, limits, { registration: pending }, 'verify_email', otp);
-  }
 }

@@ -33,7 +33,8 @@ export async function usernameReserved(db: Executor, username: string, email: st
 
 /**
  * Stores the registration as the address's only pending one (a later one replaces it, with a new id,
- * so the codes of the one before no longer match anything). Expired registrations in the way go.
+ * so the codes of the one before no longer match anything, but keeps its expiry: registering again
+ * and again does not hold a username for longer). Expired registrations in the way go.
  */
 export async function putRegistration(db: Executor, r: NewRegistration): Promise<RegistrationRow> {
   await sql`delete from auth.registrations where (email = ${r.email} or username = ${r.username}) and expires_at <= now()`.execute(db);
@@ -42,7 +43,7 @@ export async function putRegistration(db: Executor, r: NewRegistration): Promise
       insert into auth.registrations (id, email, username, full_name, password_hash, expires_at)
       values (${r.id}, ${r.email}, ${r.username}, ${r.full_name}, ${r.password_hash}, now() + make_interval(secs => ${REGISTRATION_TTL_SECONDS}))
       on conflict (email) do update set id = excluded.id, username = excluded.username, full_name = excluded.full_name,
-        password_hash = excluded.password_hash, created_at = now(), expires_at = excluded.expires_at
+        password_hash = excluded.password_hash, created_at = now()
       returning *`.execute(db);
     return rows[0]!;
   } catch (err) {

@@ -46,11 +46,15 @@ async function applyRevoked(deps: AuthDeps, revoked: Revoked[]): Promise<void> {
 export async function reloadRevocations(deps: AuthDeps): Promise<number> {
   // A revocation made now must be kept this long; one made longer ago than that covers no live token.
   const since = new Date(Date.now() - deps.access.revocationTtlMs(new Date()));
-  const rows = await revokedSince(deps.db, since);
+  let count = 0;
   // Entries and the mark of a whole list together: until then every process answers 503 from it.
-  await deps.access.revocations.restore(rows.map((r) => ({ sessionId: r.id, ttlMs: deps.access.revocationTtlMs(r.revoked_at) })));
-  if (rows.length) deps.logger.info({ sessions: rows.length, since }, 'recent revocations reloaded');
-  return rows.length;
+  await deps.access.revocations.restore(async () => {
+    const rows = await revokedSince(deps.db, since);
+    count = rows.length;
+    return rows.map((r) => ({ sessionId: r.id, ttlMs: deps.access.revocationTtlMs(r.revoked_at) }));
+  });
+  if (count) deps.logger.info({ sessions: count, since }, 'recent revocations reloaded');
+  return count;
 }
 
 /**

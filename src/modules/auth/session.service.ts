@@ -38,9 +38,10 @@ export async function login(deps: AuthDeps, limits: AuthLimits, email: string, p
   await limits.beforeGuess('login', who);
   const checked = await checkPassword(user?.password_hash, password);
   if (!checked.match || !user) {
-    // Not a success for the limits: whoever registered knows that password, owner or not.
+    // Checked whether or not there is a pending registration (against a dummy then), so the time
+    // does not tell. Not a success for the limits: whoever registered knows that password.
     const pending = await findRegistration(deps.db, email);
-    if (pending && (await checkPassword(pending.password_hash, password)).match) throw emailNotVerified();
+    if ((await checkPassword(pending?.password_hash, password)).match) throw emailNotVerified();
     throw invalidCredentials();
   }
   await limits.afterSuccess('login', who);
