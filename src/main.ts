@@ -165,6 +165,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         access,
         // Only auth (seals) and notifications (opens) get the key; other modules have no code to read.
         sealer: m.name === 'auth' || m.name === 'notifications' ? sealer : NO_SEALER,
+        metrics: registry,
       };
       created.push([m, await m.create(ctx), ctx.logger]);
     }

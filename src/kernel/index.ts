@@ -12,7 +12,7 @@ export * from './http/index.js';
 export * from './messaging/index.js';
 export type { JobQueue, JobHandler, JobOptions, JobContext, JobResult, DeadJob, RetryPolicy } from './jobs/index.js';
 export { PermanentJobError } from './jobs/index.js';
-export type { Cache, CacheSetOptions } from './cache/index.js';
+export type { Cache, CacheSetOptions, CacheWrapOptions } from './cache/index.js';
 export type { RateLimiter, RateLimitRule, RateLimitDecision } from './ratelimit/index.js';
 export { rateLimitHeaders } from './ratelimit/index.js';
 export * from './auth/index.js';

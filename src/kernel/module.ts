@@ -12,6 +12,7 @@ import type { App } from './http/server.js';
 import type { Access } from './auth/access.js';
 import type { Sealer } from './sealing.js';
 import type { PeriodicTask } from './periodic.js';
+import type { Registry } from 'prom-client';
 
 /**
  * What a module is made from: its own config slice and its share of the platform, nothing global
@@ -37,6 +38,8 @@ export interface ModuleContext<C = unknown, DB = unknown> {
   access: Access;
   /** Encrypts secrets that travel in events (one-time codes); every process shares the key. */
   sealer: Sealer;
+  /** The process's Prometheus registry: a module's own metrics go here (served on /metrics). */
+  metrics: Registry;
 }
 
 /** Reacts to another module's events. Runs inside a transaction that also records the event id. */

@@ -1,4 +1,4 @@
-import type { CacheSetOptions } from './types.js';
+import type { CacheSetOptions, CacheWrapOptions } from './types.js';
 
 interface Flight {
   promise: Promise<unknown>;
@@ -22,7 +22,7 @@ export class SingleFlight {
     private readonly set: (key: string, value: unknown, options: CacheSetOptions) => Promise<void>,
   ) {}
 
-  wrap<T>(key: string, options: CacheSetOptions, load: () => Promise<T>): Promise<T> {
+  wrap<T>(key: string, options: CacheWrapOptions<T>, load: () => Promise<T>): Promise<T> {
     const running = this.#flights.get(key);
     if (running) return running.promise as Promise<T>;
     const flight: Flight = { promise: Promise.resolve(), tags: options.tags ?? [], stale: false };
@@ -34,12 +34,14 @@ export class SingleFlight {
     return promise;
   }
 
-  async #run<T>(key: string, options: CacheSetOptions, load: () => Promise<T>, flight: Flight): Promise<T> {
+  async #run<T>(key: string, options: CacheWrapOptions<T>, load: () => Promise<T>, flight: Flight): Promise<T> {
     const hit = await this.get(key);
     if (hit !== undefined) return hit as T;
     const value = await load();
     // undefined is not storable (and would read back as a miss anyway).
-    if (value !== undefined && !flight.stale) await this.set(key, value, options);
+    if (value === undefined || flight.stale) return value;
+    const ttlMs = options.ttlFor ? Math.min(options.ttlMs, Math.floor(options.ttlFor(value))) : options.ttlMs;
+    if (ttlMs > 0) await this.set(key, value, { ttlMs, tags: options.tags });
     return value;
   }
 

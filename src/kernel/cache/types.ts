@@ -4,6 +4,14 @@ export interface CacheSetOptions {
   tags?: string[];
 }
 
+export interface CacheWrapOptions<T> extends CacheSetOptions {
+  /**
+   * A shorter life for this value, decided once it is loaded (e.g. until the moment it changes by
+   * itself); 0 or less: answer it, do not store it.
+   */
+  ttlFor?: (value: T) => number;
+}
+
 /**
  * A JSON cache. Values must be JSON-serialisable. `wrap` does one load for concurrent misses of the
  * same key in this process (single flight).
@@ -16,6 +24,6 @@ export interface Cache {
   deleteByTag(...tags: string[]): Promise<void>;
   /** Drops every key that starts with `prefix` (incremental scan, never KEYS). */
   deleteByPrefix(prefix: string): Promise<void>;
-  wrap<T>(key: string, options: CacheSetOptions, load: () => Promise<T>): Promise<T>;
+  wrap<T>(key: string, options: CacheWrapOptions<T>, load: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { Counter, type Registry } from 'prom-client';
+import { newId, type Cache } from '../../kernel/index.js';
+
+/** A public answer as sent: the JSON text and its ETag (a hash of that text). */
+export interface Rendered {
+  body: string;
+  etag: string;
+  /** When the answer changes by itself (an event starts: no longer upcoming), in ms since the epoch. */
+  until?: number;
+}
+
+export function render(value: unknown): Rendered {
+  const body = JSON.stringify(value);
+  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+}
+
+type Kind = 'detail' | 'list' | 'capacity';
+
+const LIST_GENERATION = 'events:list-gen';
+const GENERATION_TTL_MS = 7 * 86_400_000;
+/** An unknown or unpublished id is remembered briefly: a flood of them costs no database reads. */
+const MISSING_TTL_MS = 5_000;
+
+export interface CatalogueCache {
+  /** `null`: no such public event. `ttlFor`: a shorter life decided by the loaded answer. */
+  detail(id: string, load: () => Promise<Rendered | null>, ttlFor?: (r: Rendered | null) => number): Promise<Rendered | null>;
+  capacity(id: string, load: () => Promise<Rendered | null>): Promise<Rendered | null>;
+  /** `key`: the query, normalised (same filters, same key). */
+  list(key: string, load: () => Promise<Rendered>): Promise<Rendered>;
+  /** After a change of these events: their pages and every list page, in every instance. */
+  invalidate(ids: readonly string[]): Promise<void>;
+}
+
+/**
+ * Public reads through the kernel cache (Redis with each process's short-lived layer in front, or
+ * memory all-in-one). Concurrent misses of one key load once per process (the kernel's single
+ * flight, which also never stores a load that an invalidation overtook).
+ *
+ * Lists are keyed by a generation that every change replaces: one write drops every cached list in
+ * every instance (the kernel cache announces the new generation, so other processes drop their copy
+ * of it at once), and the old pages expire unread. Detail and capacity pages are deleted by key.
+ */
+export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs: number; listTtlMs: number; metrics: Registry }): CatalogueCache {
+  const requests = new Counter({ name: 'evently_events_cache_requests_total', help: 'Public event reads asked of the cache, by page kind', labelNames: ['kind'], registers: [o.metrics] });
+  const loads = new Counter({ name: 'evently_events_cache_loads_total', help: 'Public event reads that went to the database (misses), by page kind', labelNames: ['kind'], registers: [o.metrics] });
+  const { cache } = o;
+
+  async function through<T>(kind: Kind, key: string, ttlMs: number, load: () => Promise<T>, ttlFor?: (value: T) => number): Promise<T> {
+    requests.inc({ kind });
+    const counted = () => {
+      loads.inc({ kind });
+      return load();
+    };
+    if (!cache) return counted();
+    return cache.wrap<T>(key, { ttlMs, ttlFor }, counted);
+  }
+
+  const missingFirst = (ttlFor?: (r: Rendered | null) => number) => (r: Rendered | null) => (r === null ? MISSING_TTL_MS : (ttlFor?.(r) ?? Number.POSITIVE_INFINITY));
+
+  return {
+    detail: (id, load, ttlFor) => through('detail', `events:detail:${id}`, o.detailTtlMs, load, missingFirst(ttlFor)),
+    capacity: (id, load) => through('capacity', `events:capacity:${id}`, o.detailTtlMs, load, missingFirst()),
+    async list(key, load) {
+      const generation = (await cache?.get<string>(LIST_GENERATION)) ?? '0';
+      return through('list', `events:list:${generation}:${key}`, o.listTtlMs, load);
+    },
+    async invalidate(ids) {
+      if (!cache) return;
+      await Promise.all([
+        ids.length ? cache.delete(...ids.flatMap((id) => [`events:detail:${id}`, `events:capacity:${id}`])) : undefined,
+        cache.set(LIST_GENERATION, newId(), { ttlMs: GENERATION_TTL_MS }),
+      ]);
+    },
+  };
+}
