@@ -7,7 +7,8 @@ export interface TestEvently {
   evently: Evently;
   config: Config;
   database: TestDatabase;
-  /** Stops Evently, drops its database and its Redis keys. */
+  redisPrefix: string;
+  /** Stops Evently, drops its database and its Redis keys (unless they were given: their owner does). */
   close(): Promise<void>;
 }
 
@@ -21,11 +22,13 @@ export async function startTestEvently(options: {
   env?: Record<string, string>;
   modules?: Partial<Record<string, ModuleDefinition>>;
   database?: TestDatabase;
+  /** Another instance's Redis key prefix (TestEvently.redisPrefix): two instances of one deployment. */
+  redisPrefix?: string;
   listen?: boolean;
 } = {}): Promise<TestEvently> {
   const database = options.database ?? (await createTestDatabase());
   const redis = options.redis === 'when-available' ? redisUrl() !== undefined : Boolean(options.redis);
-  const prefix = uniquePrefix('app');
+  const prefix = options.redisPrefix ?? uniquePrefix('app');
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -45,6 +48,7 @@ export async function startTestEvently(options: {
     evently,
     config,
     database,
+    redisPrefix: prefix,
     async close() {
       // A shutdown that hangs is a bug to report, not a reason to hold the whole run.
       let timer: NodeJS.Timeout | undefined;
@@ -52,7 +56,7 @@ export async function startTestEvently(options: {
         evently.stop(),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Evently did not stop within 30 s')), 30_000))),
       ]).finally(() => clearTimeout(timer));
-      if (redis) await dropPrefix(prefix);
+      if (redis && !options.redisPrefix) await dropPrefix(prefix);
       if (!options.database) await database.drop();
     },
   };

@@ -13,7 +13,8 @@ const view = (e: EventRecord) => eventView(e, new Date(), true);
 /** SPEC §4 admin routes: the catalogue's lifecycle. Register in a scope of their own: its hooks make every route admins-only. */
 export function eventsAdminRoutes(app: App, deps: EventsDeps, access: Access): void {
   const base = '/api/v1/admin/events';
-  app.addHook('preHandler', access.requireRole('admin'));
+  // onRequest: a caller without the role is turned away before its body is even read or validated.
+  app.addHook('onRequest', access.requireRole('admin'));
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('cache-control', 'no-store');
     return payload;

@@ -28,11 +28,12 @@ export interface EventFilter {
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * One page of events matching the filter, in a total order (the sort key, then the id), so pages
- * never repeat or skip a row, with the count of all matches. Each filter and sort of published
- * events has an index (migrations/001_events.sql; test/platform/event-plans.test.ts reads the plans).
+ * The query of one page of events matching the filter, in a total order (the sort key, then the id)
+ * so pages never repeat or skip a row, carrying the count of all matches; and the filtered query it
+ * pages, for a count on its own. Each filter and sort of published events has an index
+ * (migrations/001_events.sql; events.plans.test.ts reads the plans).
  */
-export async function listEvents(db: Kysely<EventsTables>, f: EventFilter): Promise<{ items: EventRecord[]; total: number }> {
+export function listQuery(db: Kysely<EventsTables>, f: EventFilter) {
   const query = f.q === undefined ? undefined : sql`websearch_to_tsquery('english', ${f.q})`;
   let q = db
     .selectFrom('events.events as e')
@@ -58,7 +59,13 @@ export async function listEvents(db: Kysely<EventsTables>, f: EventFilter): Prom
     const column = f.sort.replace('-', '') as 'starts_at' | 'price' | 'created_at';
     page = page.orderBy(`e.${column}`, desc ? 'desc' : 'asc').orderBy('e.id', desc ? 'desc' : 'asc');
   }
-  const rows = await page.limit(f.size).offset((f.page - 1) * f.size).execute();
+  return { page: page.limit(f.size).offset((f.page - 1) * f.size), filtered: q };
+}
+
+/** One page of events matching the filter, and the count of all matches. */
+export async function listEvents(db: Kysely<EventsTables>, f: EventFilter): Promise<{ items: EventRecord[]; total: number }> {
+  const { page, filtered: q } = listQuery(db, f);
+  const rows = await page.execute();
   let total = Number(rows[0]?.total ?? 0);
   // A page past the end has no row to carry the count: count on its own.
   if (!rows.length && f.page > 1) total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
