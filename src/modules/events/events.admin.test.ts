@@ -239,6 +239,29 @@ describe('events admin API', () => {
     });
   });
 
+  it('GET /docs/json lists every SPEC §4 path, the admin ones behind a bearer token', async () => {
+    const paths = (await call(app, 'GET', '/docs/json')).body.paths as Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+    const expected: Record<string, string[]> = {
+      '/api/v1/events': ['get'],
+      '/api/v1/events/upcoming': ['get'],
+      '/api/v1/events/{id}': ['get'],
+      '/api/v1/events/{id}/capacity': ['get'],
+      '/api/v1/admin/events': ['post'],
+      '/api/v1/admin/events/{id}': ['delete', 'patch', 'put'],
+      '/api/v1/admin/events/{id}/publish': ['post'],
+      '/api/v1/admin/events/{id}/cancel': ['post'],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      assert.ok(paths[path], `${path} is documented`);
+      assert.deepEqual(Object.keys(paths[path]).filter((m) => m !== 'parameters').sort(), methods, path);
+      for (const m of methods) {
+        const security = paths[path][m]!.security ?? [];
+        if (path.startsWith('/api/v1/admin/')) assert.deepEqual(security, [{ bearerAuth: [] }], `${m} ${path}`);
+        else assert.ok(security.length === 0 || security.some((s) => Object.keys(s).length === 0), `${m} ${path} needs no token`);
+      }
+    }
+  });
+
   it('every message the module wrote meets its contract and carries the version of the row it reports', async () => {
     const rows = await sqlRows<OutboxRow & { id: string }>(t.database.url, 'select id, type, version, payload from events.outbox order by seq');
     assert.ok(rows.length > 20);
