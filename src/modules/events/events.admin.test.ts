@@ -255,9 +255,9 @@ describe('events admin API', () => {
       assert.ok(paths[path], `${path} is documented`);
       assert.deepEqual(Object.keys(paths[path]).filter((m) => m !== 'parameters').sort(), methods, path);
       for (const m of methods) {
-        const security = paths[path][m]!.security ?? [];
+        const security: Record<string, unknown>[] = paths[path]?.[m]?.security ?? [];
         if (path.startsWith('/api/v1/admin/')) assert.deepEqual(security, [{ bearerAuth: [] }], `${m} ${path}`);
-        else assert.ok(security.length === 0 || security.some((s) => Object.keys(s).length === 0), `${m} ${path} needs no token`);
+        else assert.ok(security.length === 0 || security.some((s: Record<string, unknown>) => Object.keys(s).length === 0), `${m} ${path} needs no token`);
       }
     }
   });
