@@ -26,11 +26,15 @@ function cacheContract(makeCache: () => Promise<Cache>): void {
     assert.equal(await cache.get('falsy'), 0);
   });
 
-  it('hands out copies, so mutating a result does not change the cache', async () => {
-    await cache.set('obj', { list: [1] }, { ttlMs: 10_000 });
-    const first = await cache.get<{ list: number[] }>('obj');
-    first?.list.push(2);
-    assert.deepEqual(await cache.get('obj'), { list: [1] });
+  it('hands out frozen values detached from what was stored, so no reader or writer changes a cached value', async () => {
+    const stored = { list: [1], inner: { n: 1 } };
+    await cache.set('obj', stored, { ttlMs: 10_000 });
+    stored.list.push(9);
+    stored.inner.n = 9;
+    const first = await cache.get<{ list: number[]; inner: { n: number } }>('obj');
+    assert.throws(() => first!.list.push(2), TypeError);
+    assert.throws(() => { first!.inner.n = 2; }, TypeError);
+    assert.deepEqual(await cache.get('obj'), { list: [1], inner: { n: 1 } });
   });
 
   it('delete removes exactly the given keys', async () => {
@@ -237,11 +241,90 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
     const logger: CacheLogger = { warn: (_obj, msg) => warnings.push(msg) };
     const cache = await createRedisCache({ redis: broken, connect: newRedis, prefix: nextPrefix(), logger });
     try {
-      await cache.set('k', 1, { ttlMs: 1000 });
+      // A write the caller asked for fails loudly (it decides); reads and loads carry on.
+      await assert.rejects(cache.set('k', 1, { ttlMs: 1000 }));
       assert.equal(await cache.get('k'), undefined);
       assert.equal(await cache.wrap('k', { ttlMs: 1000 }, async () => 'loaded'), 'loaded');
       assert.ok(warnings.some((m) => m.includes('get failed')));
-      assert.ok(warnings.some((m) => m.includes('set failed')));
+    } finally {
+      await cache.close();
+    }
+  });
+
+  /** A wrap whose load waits for `release`; `started` resolves once the load runs. */
+  function slowWrap(cache: Cache, key: string, value: string) {
+    let release!: () => void;
+    let started!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const running = new Promise<void>((r) => (started = r));
+    const result = cache.wrap(key, { ttlMs: 60_000 }, async () => {
+      started();
+      await gate;
+      return value;
+    });
+    return { result, running, release };
+  }
+
+  it('a load that another instance\'s delete overtook is not written back, even if the delete\'s message never arrives', async () => {
+    const prefix = nextPrefix();
+    const [a, b] = await twoInstances(prefix);
+    try {
+      const slow = slowWrap(b, 'k', 'old');
+      await slow.running;
+      // What A's delete does in Redis, without the message (as if B's subscriber had missed it).
+      await redis.eval("redis.call('UNLINK', KEYS[1]); return redis.call('INCR', KEYS[2])", 2, `${prefix}v:k`, `${prefix}fence:k`);
+      slow.release();
+      assert.equal(await slow.result, 'old', 'the load still answers its callers');
+      assert.equal(await redis.get(`${prefix}v:k`), null, 'but is not written back');
+      // The next load is written back as usual.
+      assert.equal(await b.wrap('k', { ttlMs: 60_000 }, async () => 'new'), 'new');
+      assert.equal(await a.get('k'), 'new');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a load that this instance\'s delete overtook is not written back, however slow Redis is to confirm the delete', async () => {
+    const prefix = nextPrefix();
+    const cache = await createRedisCache({ redis: client(), connect: newRedis, prefix });
+    try {
+      const slow = slowWrap(cache, 'k', 'old');
+      await slow.running;
+      const deleting = cache.delete('k');
+      // The load ends before the delete's reply: it must already count as overtaken.
+      slow.release();
+      await slow.result;
+      await deleting;
+      assert.equal(await redis.get(`${prefix}v:k`), null);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('loads in flight when the invalidation subscriber drops are not written back (their deletes\' messages may be lost)', async () => {
+    const prefix = nextPrefix();
+    const name = `evently-sub-${prefix.replace(/\W/g, '')}`;
+    const cache = await createRedisCache({
+      redis: client(),
+      connect: () => {
+        const sub = newRedis();
+        void sub.client('SETNAME', name);
+        return sub;
+      },
+      prefix,
+    });
+    try {
+      const slow = slowWrap(cache, 'k', 'old');
+      await slow.running;
+      const listed = String(await redis.client('LIST'));
+      const id = /id=(\d+) .*name=(\S+)/g;
+      const subscriber = [...listed.matchAll(id)].find((m) => m[2] === name)?.[1];
+      assert.ok(subscriber, 'the subscriber connection is listed');
+      await redis.client('KILL', 'ID', subscriber);
+      await sleep(50);
+      slow.release();
+      assert.equal(await slow.result, 'old');
+      assert.equal(await redis.get(`${prefix}v:k`), null);
     } finally {
       await cache.close();
     }

@@ -1,10 +1,11 @@
 import { TtlLru } from './lru.js';
-import { encode, uniqueTags, validTtl } from './shared.js';
+import { encode, shareable, uniqueTags, validTtl } from './shared.js';
 import { SingleFlight } from './single-flight.js';
 import type { Cache } from './types.js';
 
 interface Entry {
-  json: string;
+  /** Frozen: handed out as it is on every hit. */
+  value: unknown;
   tags: readonly string[];
 }
 
@@ -27,13 +28,13 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): Cache {
 
   const get = async <T>(key: string): Promise<T | undefined> => {
     const entry = entries.get(key);
-    return entry === undefined ? undefined : (JSON.parse(entry.json) as T);
+    return entry?.value as T | undefined;
   };
 
   const set: Cache['set'] = async (key, value, setOptions) => {
     const ttlMs = validTtl(setOptions);
     const tags = uniqueTags(setOptions);
-    entries.set(key, { json: encode(value), tags }, ttlMs);
+    entries.set(key, { value: shareable(encode(value)), tags }, ttlMs);
     for (const tag of tags) {
       let keys = tagIndex.get(tag);
       if (!keys) tagIndex.set(tag, (keys = new Set()));
@@ -41,7 +42,8 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): Cache {
     }
   };
 
-  const flights = new SingleFlight(get, set);
+  // One process: every delete reaches the flights directly, so no fence is needed.
+  const flights = new SingleFlight(async (key) => ({ value: await get(key), fence: '' }), set);
 
   return {
     kind: 'memory',

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { TtlLru } from './lru.js';
 import { cacheScripts } from './redis-cache.scripts.js';
-import { type CacheLogger, encode, escapeGlob, uniqueTags, validTtl } from './shared.js';
-import { SingleFlight } from './single-flight.js';
+import { type CacheLogger, encode, escapeGlob, shareable, uniqueTags, validTtl } from './shared.js';
+import { SingleFlight, type Lookup } from './single-flight.js';
 import type { Cache } from './types.js';
 
 export interface RedisCacheOptions {
@@ -29,10 +29,15 @@ interface Invalidation {
 
 const BATCH = 1000;
 const DRAINING_TTL_MS = 60_000;
+/** A delete's fence outlives any load in flight (loads are bounded by the statement timeout). */
+const FENCE_TTL_MS = 300_000;
 
 /**
  * Values live at `${prefix}v:${key}` (JSON, PX expiry), tag sets at `${prefix}tag:${tag}` (logical
  * keys as members). The `v:` namespace keeps a key such as `tag:x` from colliding with a tag set.
+ * `${prefix}fence:${key}` counts the deletes of a key (and of its tags' members): `wrap` reads it
+ * with the value and writes a loaded value back only if it has not moved, so a load that a delete
+ * overtook is never written back, whichever process deleted and whether or not its message arrived.
  *
  * Each instance keeps a small L1 and drops entries when any instance publishes an invalidation on
  * `${prefix}cache:invalidate`. Pub/sub is fire-and-forget: a message lost (e.g. while the subscriber
@@ -43,12 +48,14 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
   const { redis, prefix } = options;
   const logger = options.logger ?? pino({ name: 'cache' });
   const l1Options = options.l1 === false ? undefined : (options.l1 ?? { maxEntries: 1000, ttlMs: 2000 });
-  const l1 = l1Options && new TtlLru<string>(l1Options.maxEntries);
+  // Decoded and frozen values: a hit in this layer costs no parsing.
+  const l1 = l1Options && new TtlLru<unknown>(l1Options.maxEntries);
   const scripts = cacheScripts(redis);
   const instanceId = randomUUID();
   const channel = `${prefix}cache:invalidate`;
   const valueKey = (key: string) => `${prefix}v:${key}`;
   const tagKey = (tag: string) => `${prefix}tag:${tag}`;
+  const fenceKey = (key: string) => `${prefix}fence:${key}`;
 
   // L1 is filled only while subscribed, and a read that raced an invalidation (generation moved on
   // while it was in flight) does not fill it: its answer may be from before the change.
@@ -82,47 +89,66 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
     await publish(inv);
   };
 
-  const get = async <T>(key: string): Promise<T | undefined> => {
+  /** The value (L1 first), and the fence a load of it must be written back with (none: Redis failed). */
+  const lookup = async (key: string): Promise<Lookup> => {
     const local = l1?.get(key);
-    if (local !== undefined) return JSON.parse(local) as T;
+    if (local !== undefined) return { value: local };
     const seen = generation;
     let json: string | null;
     let pttl: number;
+    let fence: string | null;
     try {
-      const results = await redis.pipeline().get(valueKey(key)).pttl(valueKey(key)).exec();
-      const [[getErr, value], [ttlErr, ttl]] = results as [[Error | null, string | null], [Error | null, number]];
-      if (getErr ?? ttlErr) throw getErr ?? ttlErr;
+      const results = await redis.pipeline().get(valueKey(key)).pttl(valueKey(key)).get(fenceKey(key)).exec();
+      const [[getErr, value], [ttlErr, ttl], [fenceErr, counted]] = results as [[Error | null, string | null], [Error | null, number], [Error | null, string | null]];
+      if (getErr ?? ttlErr ?? fenceErr) throw getErr ?? ttlErr ?? fenceErr;
       json = value;
       pttl = ttl;
+      fence = counted ?? '0';
     } catch (err) {
       logger.warn({ err, key }, 'cache get failed; treating as a miss');
-      return undefined;
+      return { value: undefined };
     }
-    if (json === null) return undefined;
+    if (json === null) return { value: undefined, fence };
+    const value = shareable(json);
     if (l1 && l1Options && subscribed && seen === generation && pttl !== -2) {
-      l1.set(key, json, pttl > 0 ? Math.min(pttl, l1Options.ttlMs) : l1Options.ttlMs);
+      l1.set(key, value, pttl > 0 ? Math.min(pttl, l1Options.ttlMs) : l1Options.ttlMs);
     }
-    return JSON.parse(json) as T;
+    return { value, fence };
   };
 
-  const set: Cache['set'] = async (key, value, setOptions) => {
+  const get = async <T>(key: string): Promise<T | undefined> => (await lookup(key)).value as T | undefined;
+
+  /** Writes the value (with its tags; if `fence` is given, only if no delete came since it was read). */
+  const write = async (key: string, value: unknown, setOptions: Parameters<Cache['set']>[2], fence?: string): Promise<boolean> => {
     const ttlMs = validTtl(setOptions);
-    const tags = uniqueTags(setOptions);
     const json = encode(value);
     generation++;
     l1?.delete(key);
-    try {
-      if (tags.length) await scripts.setTagged(valueKey(key), tags.map(tagKey), json, ttlMs, key);
-      else await redis.set(valueKey(key), json, 'PX', ttlMs);
-    } catch (err) {
-      logger.warn({ err, key }, 'cache set failed; value not cached');
-      return;
-    }
-    if (l1 && l1Options && subscribed) l1.set(key, json, Math.min(ttlMs, l1Options.ttlMs));
+    const written = await scripts.setTagged({ valueKey: valueKey(key), fenceKey: fenceKey(key), tagKeys: uniqueTags(setOptions).map(tagKey), json, ttlMs, member: key, fence });
+    if (written && l1 && l1Options && subscribed) l1.set(key, shareable(json), Math.min(ttlMs, l1Options.ttlMs));
+    return written === 1;
+  };
+
+  /** A write others must see: their L1 copies go. Throws when Redis fails (the caller decides). */
+  const set: Cache['set'] = async (key, value, setOptions) => {
+    await write(key, value, setOptions);
     await publish({ keys: [key] });
   };
 
-  const flights = new SingleFlight(get, set);
+  // A load written back needs no message: the key was missing, so no process holds a copy of it.
+  const flights = new SingleFlight(lookup, async (key, value, setOptions, fence) => {
+    try {
+      await write(key, value, setOptions, fence);
+    } catch (err) {
+      logger.warn({ err, key }, 'cache write-back failed; value not cached');
+    }
+  });
+
+  /** Deletes the values and moves their fences; this process's loads of them are stale first. */
+  const drop = async (keys: string[]): Promise<void> => {
+    forget({ keys });
+    await scripts.drop(keys.map(valueKey), keys.map(fenceKey), FENCE_TTL_MS);
+  };
 
   const deleteTag = async (tag: string): Promise<void> => {
     const draining = `${prefix}tag-draining:${randomUUID()}`;
@@ -132,7 +158,7 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
       const [next, members] = await redis.sscan(draining, cursor, 'COUNT', BATCH);
       cursor = next;
       if (members.length) {
-        await redis.unlink(...members.map(valueKey));
+        await drop(members);
         await invalidate({ keys: members, tags: [tag] });
       }
     } while (cursor !== '0');
@@ -163,10 +189,13 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
   }
   subscribed = true;
   // While disconnected, messages are lost: empty L1 and stop filling it until subscribed again.
+  // Loads in flight may have missed a delete's message too: none of them is written back (another
+  // process's delete is also caught by the fence; this covers prefix deletes, which have none).
   subscriber.on('close', () => {
     subscribed = false;
     generation++;
     l1?.clear();
+    flights.invalidate(() => true);
   });
   subscriber.on('ready', () => {
     subscriber.subscribe(channel).then(
@@ -184,12 +213,14 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
     async delete(...keys) {
       if (!keys.length) return;
       try {
-        await redis.unlink(...keys.map(valueKey));
+        await drop(keys);
       } finally {
+        // Again after the delete: a read between the first forget and the delete may have filled L1.
         await invalidate({ keys });
       }
     },
     async deleteByTag(...tags) {
+      forget({ tags });
       try {
         for (const tag of new Set(tags)) await deleteTag(tag);
       } finally {
@@ -198,6 +229,7 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
       }
     },
     async deleteByPrefix(keyPrefix) {
+      forget({ prefix: keyPrefix });
       const match = `${escapeGlob(valueKey(keyPrefix))}*`;
       try {
         let cursor = '0';

@@ -1,6 +1,6 @@
 import type { CacheSetOptions } from './types.js';
 
-/** Both implementations store JSON text, so a cached value never aliases a caller's object. */
+/** JSON text of a value to cache (what Redis stores); refuses what JSON cannot carry. */
 export function encode(value: unknown): string {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError('cache values must be JSON-serialisable (got undefined or a function)');
@@ -26,4 +26,21 @@ export interface CacheLogger {
 /** Escapes Redis glob metacharacters so a literal prefix can go into SCAN MATCH. */
 export function escapeGlob(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * What a cache hands out: decoded once, detached from the caller's object and deep-frozen, so every
+ * hit returns the same value without decoding it again and no reader can change it for the others
+ * (assigning to it throws in strict-mode code, which every ES module is).
+ */
+export function shareable<T>(json: string): T {
+  return deepFreeze(JSON.parse(json) as T);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

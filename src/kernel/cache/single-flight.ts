@@ -10,16 +10,26 @@ interface Flight {
 type Matcher = (key: string, tags: readonly string[]) => boolean;
 
 /**
+ * A read for `wrap`: the value, and the fence to write a loaded value back with (what the cache
+ * needs to refuse the write if a delete came meanwhile, in any process); no fence: do not write.
+ */
+export interface Lookup {
+  value: unknown;
+  fence?: string;
+}
+
+/**
  * `wrap` for both caches: concurrent misses of one key in this process share one read-and-load.
  * A load overtaken by an invalidation of its key (or one of its tags) still answers its callers but
- * is not written back, so a delete issued during a slow load is not undone by that load.
+ * is not written back, so a delete issued during a slow load is not undone by that load: this
+ * process learns of deletes here (`invalidate`), other processes' through the fence.
  */
 export class SingleFlight {
   readonly #flights = new Map<string, Flight>();
 
   constructor(
-    private readonly get: (key: string) => Promise<unknown>,
-    private readonly set: (key: string, value: unknown, options: CacheSetOptions) => Promise<void>,
+    private readonly read: (key: string) => Promise<Lookup>,
+    private readonly fill: (key: string, value: unknown, options: CacheSetOptions, fence: string) => Promise<void>,
   ) {}
 
   wrap<T>(key: string, options: CacheWrapOptions<T>, load: () => Promise<T>): Promise<T> {
@@ -35,13 +45,13 @@ export class SingleFlight {
   }
 
   async #run<T>(key: string, options: CacheWrapOptions<T>, load: () => Promise<T>, flight: Flight): Promise<T> {
-    const hit = await this.get(key);
-    if (hit !== undefined) return hit as T;
+    const hit = await this.read(key);
+    if (hit.value !== undefined) return hit.value as T;
     const value = await load();
     // undefined is not storable (and would read back as a miss anyway).
-    if (value === undefined || flight.stale) return value;
+    if (value === undefined || flight.stale || hit.fence === undefined) return value;
     const ttlMs = options.ttlFor ? Math.min(options.ttlMs, Math.floor(options.ttlFor(value))) : options.ttlMs;
-    if (ttlMs > 0) await this.set(key, value, { ttlMs, tags: options.tags });
+    if (ttlMs > 0) await this.fill(key, value, { ttlMs, tags: options.tags }, hit.fence);
     return value;
   }
 

@@ -13,8 +13,9 @@ export interface CacheWrapOptions<T> extends CacheSetOptions {
 }
 
 /**
- * A JSON cache. Values must be JSON-serialisable. `wrap` does one load for concurrent misses of the
- * same key in this process (single flight).
+ * A JSON cache. Values must be JSON-serialisable. What `get` and `wrap` return is deep-frozen and may
+ * be shared with other readers (never the object given to `set`): read it, copy it to change it.
+ * `wrap` does one load for concurrent misses of the same key in this process (single flight).
  */
 export interface Cache {
   readonly kind: 'memory' | 'redis';

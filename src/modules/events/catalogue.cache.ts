@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
-import { newId, type Cache } from '../../kernel/index.js';
+import { newId, type Cache, type Logger } from '../../kernel/index.js';
 
 /** A public answer as sent: the JSON text and its ETag (a hash of that text). */
 export interface Rendered {
@@ -30,6 +30,12 @@ export interface CatalogueCache {
   list(key: string, load: () => Promise<Rendered>): Promise<Rendered>;
   /** After a change of these events: their pages and every list page, in every instance. */
   invalidate(ids: readonly string[]): Promise<void>;
+  /**
+   * After the seats of an event moved: its pages at once; list pages (which show `available` and
+   * filter by `has_seats`) at most once per `listSeatsRefreshMs`, so that a sale selling thousands of
+   * seats a second does not empty every list page thousands of times a second.
+   */
+  seatsMoved(id: string): Promise<void>;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface CatalogueCache {
  * every instance (the kernel cache announces the new generation, so other processes drop their copy
  * of it at once), and the old pages expire unread. Detail and capacity pages are deleted by key.
  */
-export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs: number; listTtlMs: number; metrics: Registry }): CatalogueCache {
+export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs: number; listTtlMs: number; listSeatsRefreshMs: number; metrics: Registry; logger: Logger }): CatalogueCache {
   const requests = new Counter({ name: 'evently_events_cache_requests_total', help: 'Public event reads asked of the cache, by page kind', labelNames: ['kind'], registers: [o.metrics] });
   const loads = new Counter({ name: 'evently_events_cache_loads_total', help: 'Public event reads that went to the database (misses), by page kind', labelNames: ['kind'], registers: [o.metrics] });
   const { cache } = o;
@@ -56,6 +62,27 @@ export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs:
     return cache.wrap<T>(key, { ttlMs, ttlFor }, counted);
   }
 
+  const newListGeneration = () => cache!.set(LIST_GENERATION, newId(), { ttlMs: GENERATION_TTL_MS });
+  const pages = (ids: readonly string[]) => ids.flatMap((id) => [`events:detail:${id}`, `events:capacity:${id}`]);
+
+  // Seat changes refresh lists at once when none did within the interval, else once at its end.
+  let listsRefreshedAt = 0;
+  let pending: NodeJS.Timeout | undefined;
+  const refreshListsSoon = async (): Promise<void> => {
+    const wait = listsRefreshedAt + o.listSeatsRefreshMs - Date.now();
+    if (wait <= 0) {
+      listsRefreshedAt = Date.now();
+      return newListGeneration();
+    }
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      listsRefreshedAt = Date.now();
+      newListGeneration().catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'list pages not refreshed after seat changes; they expire within EVENTS_LIST_CACHE_TTL_S'));
+    }, wait);
+    // A refresh still due at shutdown is left to the list TTL.
+    pending.unref();
+  };
+
   const missingFirst = (ttlFor?: (r: Rendered | null) => number) => (r: Rendered | null) => (r === null ? MISSING_TTL_MS : (ttlFor?.(r) ?? Number.POSITIVE_INFINITY));
 
   return {
@@ -67,10 +94,12 @@ export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs:
     },
     async invalidate(ids) {
       if (!cache) return;
-      await Promise.all([
-        ids.length ? cache.delete(...ids.flatMap((id) => [`events:detail:${id}`, `events:capacity:${id}`])) : undefined,
-        cache.set(LIST_GENERATION, newId(), { ttlMs: GENERATION_TTL_MS }),
-      ]);
+      await Promise.all([ids.length ? cache.delete(...pages(ids)) : undefined, newListGeneration()]);
     },
+    async seatsMoved(id) {
+      if (!cache) return;
+      await Promise.all([cache.delete(...pages([id])), refreshListsSoon()]);
+    },
+
   };
 }

@@ -17,7 +17,12 @@ const isPublic = (e: EventRecord) => e.status !== 'draft';
 const untilStart = (e: EventRecord) => e.starts_at.getTime();
 const ttlUntil = (r: Rendered | null) => (r?.until === undefined ? Number.POSITIVE_INFINITY : r.until - Date.now());
 
-export async function eventDetail(deps: EventsDeps, id: string, viewer: Viewer): Promise<Rendered | null> {
+/**
+ * Ids are read in any case (a UUID is case-blind) but keyed in lower case, the case every
+ * invalidation uses: `/events/ABC…` must not keep a copy that no change ever drops.
+ */
+export async function eventDetail(deps: EventsDeps, anyCaseId: string, viewer: Viewer): Promise<Rendered | null> {
+  const id = anyCaseId.toLowerCase();
   if (viewer === 'admin') {
     const e = await findEvent(deps.db, id);
     return e ? render(eventView(e, new Date(), true)) : null;
@@ -30,7 +35,8 @@ export async function eventDetail(deps: EventsDeps, id: string, viewer: Viewer):
   }, ttlUntil);
 }
 
-export async function eventCapacity(deps: EventsDeps, id: string, viewer: Viewer): Promise<Rendered | null> {
+export async function eventCapacity(deps: EventsDeps, anyCaseId: string, viewer: Viewer): Promise<Rendered | null> {
+  const id = anyCaseId.toLowerCase();
   const load = async () => {
     const e = await findEvent(deps.db, id);
     return e && (viewer === 'admin' || isPublic(e)) ? render(capacityView(e)) : null;
@@ -51,20 +57,22 @@ function bound(field: 'from' | 'to', raw: string | undefined): Date | undefined 
 }
 
 function toFilter(query: ListQuery & { upcoming?: boolean }, viewer: Viewer): EventFilter {
-  if (query.sort === 'relevance' && query.q === undefined) throw invalid('sort', 'relevance needs a search (q)');
+  // A q of only spaces searches for nothing: no search at all.
+  const q = query.q?.trim() || undefined;
+  if (query.sort === 'relevance' && q === undefined) throw invalid('sort', 'relevance needs a search (q)');
   if (query.status && viewer !== 'admin') throw new AppError('FORBIDDEN', 'filtering by status is for admins; others see published events');
   const filter: EventFilter = {
     statuses: viewer === 'admin' ? [...new Set(query.status ?? EVENT_STATUSES)] as EventStatus[] : ['published'],
     category: query.category?.trim().toLowerCase(),
     venue: query.venue?.trim() || undefined,
-    q: query.q?.trim() || undefined,
+    q,
     from: bound('from', query.from),
     to: bound('to', query.to),
     priceMin: query.price_min === undefined ? undefined : price(query.price_min, 'price_min'),
     priceMax: query.price_max === undefined ? undefined : price(query.price_max, 'price_max'),
     upcoming: query.upcoming,
     hasSeats: query.has_seats,
-    sort: query.sort ?? (query.q ? 'relevance' : 'starts_at'),
+    sort: query.sort ?? (q ? 'relevance' : 'starts_at'),
     page: query.page,
     size: query.size,
   };

@@ -35,7 +35,8 @@ async function change(deps: EventsDeps, id: string, decide: (e: EventRecord) => 
     if (!decided) return before;
     const after = await updateEvent(trx, id, decided.change);
     await deps.outbox.add(trx, decided.message(after));
-    afterCommit(trx, () => invalidateQuietly(deps, [id]));
+    // The row's id, not the caller's text: a UUID may be given in upper case, pages are keyed in lower.
+    afterCommit(trx, () => invalidateQuietly(deps, [before.id]));
     return after;
   });
 }
@@ -90,8 +91,8 @@ export async function removeEvent(deps: EventsDeps, id: string): Promise<void> {
     if (e.status !== 'draft' && (e.sold_ever || e.taken > 0)) {
       throw eventsError('EVENT_HAS_BOOKINGS', 'this event has sold or holds seats: cancel it instead');
     }
-    const last = (await deleteEvent(trx, id))!;
-    await deps.outbox.add(trx, eventMessages.deleted(id, last));
-    afterCommit(trx, () => invalidateQuietly(deps, [id]));
+    const last = (await deleteEvent(trx, e.id))!;
+    await deps.outbox.add(trx, eventMessages.deleted(e.id, last));
+    afterCommit(trx, () => invalidateQuietly(deps, [e.id]));
   });
 }

@@ -5,6 +5,16 @@ import type { DB as EventsTables } from './events.tables.js';
 export const SORTS = ['starts_at', '-starts_at', 'price', '-price', 'created_at', '-created_at', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
 
+/** Each sort but relevance: its column and direction (ties: the id, the same way). */
+const ORDERS: Record<Exclude<Sort, 'relevance'>, readonly ['e.starts_at' | 'e.price' | 'e.created_at', 'asc' | 'desc']> = {
+  starts_at: ['e.starts_at', 'asc'],
+  '-starts_at': ['e.starts_at', 'desc'],
+  price: ['e.price', 'asc'],
+  '-price': ['e.price', 'desc'],
+  created_at: ['e.created_at', 'asc'],
+  '-created_at': ['e.created_at', 'desc'],
+};
+
 export interface EventFilter {
   statuses: readonly EventStatus[];
   category?: string;
@@ -52,12 +62,12 @@ export function listQuery(db: Kysely<EventsTables>, f: EventFilter) {
   let page = q
     .select(EVENT_COLUMNS)
     .select([sql<number>`coalesce(a.taken, 0)`.as('taken'), sql<boolean>`coalesce(a.sold_ever, false)`.as('sold_ever'), sql<number>`count(*) over ()`.as('total')]);
-  if (f.sort === 'relevance' && query) {
+  if (f.sort === 'relevance') {
+    if (!query) throw new Error('sorting by relevance needs a search');
     page = page.orderBy(sql`ts_rank_cd(e.search, ${query})`, 'desc').orderBy('e.starts_at').orderBy('e.id');
   } else {
-    const desc = f.sort.startsWith('-');
-    const column = f.sort.replace('-', '') as 'starts_at' | 'price' | 'created_at';
-    page = page.orderBy(`e.${column}`, desc ? 'desc' : 'asc').orderBy('e.id', desc ? 'desc' : 'asc');
+    const [column, direction] = ORDERS[f.sort];
+    page = page.orderBy(column, direction).orderBy('e.id', direction);
   }
   return { page: page.limit(f.size).offset((f.page - 1) * f.size), filtered: q };
 }

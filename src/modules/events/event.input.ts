@@ -5,32 +5,35 @@ import { canonicalZone, isCurrency } from './zones.js';
 
 const invalid = (field: string, message: string) => new AppError('VALIDATION_FAILED', `${field} ${message}`, { details: [{ field, message }] });
 
+/** White space and invisible characters (zero-width spaces and joiners, word joiner, BOM). */
+const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
+
 function text(field: string, raw: string): string {
   const value = raw.trim();
-  if (!value) throw invalid(field, 'must not be blank');
+  if (BLANK.test(value)) throw invalid(field, 'must not be blank');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) throw invalid(field, 'must not contain control characters');
   return value;
 }
 
-/** "25", 25.5, "25.50" → "25.50"; more than two decimals is refused, never rounded. */
+/**
+ * "25", 25.5, "25.50" → "25.50"; more than two decimals is refused, never rounded. A JSON number is
+ * read as the shortest text that writes it ("25.5"), so 1e-9 or 0.1 + 0.2 are refused, not rounded.
+ */
 export function price(raw: number | string, field = 'price'): string {
-  let cents: number;
-  if (typeof raw === 'number') {
-    cents = Math.round(raw * 100);
-    if (Math.abs(raw * 100 - cents) > 1e-6) throw invalid(field, 'must have at most two decimals');
-  } else {
-    const [whole = '', fraction = ''] = raw.split('.');
-    if (!/^\d{1,8}$/.test(whole) || !/^\d{0,2}$/.test(fraction)) throw invalid(field, 'must be a decimal with at most two decimals');
-    cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  }
-  if (cents < 0 || cents > 9_999_999_999) throw invalid(field, 'must be between 0 and 99999999.99');
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+  const [whole = '', fraction = ''] = String(raw).split('.');
+  if (!/^\d{1,8}$/.test(whole) || !/^\d{0,2}$/.test(fraction)) throw invalid(field, 'must be a decimal from 0 to 99999999.99 with at most two decimals');
+  return `${Number(whole)}.${fraction.padEnd(2, '0')}`;
 }
+
+/** Years an event can take place in: what calendars, ISO 8601 and every client show alike. */
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2200, 0, 1);
 
 function time(field: string, raw: string): Date {
   const at = new Date(raw);
   if (Number.isNaN(at.getTime())) throw invalid(field, 'must be a date-time');
+  if (at.getTime() < EARLIEST || at.getTime() >= LATEST) throw invalid(field, 'must be between 2000 and 2199');
   return at;
 }
 
@@ -79,10 +82,13 @@ export function completeFields(input: EventBody): EventFields {
 }
 
 /**
- * The rules between fields, checked on the event as it would be: it ends after it starts, and a
- * published event (or one being published) starts in the future.
+ * The rules between fields, checked on the event as it would be: it ends after it starts, a
+ * published event (or one being published) starts in the future, and a user may book at least one
+ * full booking.
  */
 export function checkEvent(e: EventFields, published: boolean, now = new Date()): void {
   if (e.ends_at && e.ends_at < e.starts_at) throw invalid('ends_at', 'must not be before starts_at');
   if (published && e.starts_at <= now) throw invalid('starts_at', 'must be in the future for a published event');
+  // A per-user cap below the per-booking one would let one booking break it.
+  if (e.max_per_user !== null && e.max_per_user < e.max_per_booking) throw invalid('max_per_user', 'must not be below max_per_booking');
 }

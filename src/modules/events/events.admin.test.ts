@@ -98,6 +98,12 @@ describe('events admin API', () => {
         [{ starts_at: 'next friday' }, 'starts_at'],
         [{ starts_at: '2031-06-01T20:00:00Z', ends_at: '2031-06-01T19:00:00Z' }, 'ends_at'],
         [{ max_per_booking: 0 }, 'max_per_booking'],
+        [{ max_per_booking: 5, max_per_user: 2 }, 'max_per_user'],
+        [{ title: '\u200b\u2060' }, 'title'],
+        [{ price: 1e-9 }, 'price'],
+        [{ price: 0.1 + 0.2 }, 'price'],
+        [{ starts_at: '0000-01-01T00:00:00Z' }, 'starts_at'],
+        [{ starts_at: '9999-12-31T23:59:59Z', ends_at: null }, 'starts_at'],
         [{ status: 'published' }, 'status'],
         [{ created_by: '01a22c1a-f9ea-753f-9a99-24436bf71473' }, 'created_by'],
       ];

@@ -140,11 +140,17 @@ describe('events public browse', () => {
         ['size=101', 'size'], ['size=0', 'size'], ['page=0', 'page'], ['sort=price_asc', 'sort'], ['sort=relevance', 'sort'],
         ['from=yesterday', 'from'], ['from=2031-13-45', 'from'], ['price_min=cheap', 'price_min'], ['price_min=50&price_max=10', 'price_max'],
         [`from=${inDays(10)}&to=${inDays(5)}`.replace(/:/g, '%3A'), 'to'], ['upcoming=maybe', 'upcoming'], ['colour=red', 'colour'],
+        ['q=%20&sort=relevance', 'sort'], ['q=%E3%80%80&sort=relevance', 'sort'],
       ];
       for (const [query, field] of cases) {
         const r = await get(`/api/v1/events?${query}`);
         assertError(r, 400, 'VALIDATION_FAILED', query);
         assert.ok(namesField(r, field) || JSON.stringify(r.body).includes(field), `${query} names ${field}: ${JSON.stringify(r.body)}`);
+      }
+      // A search of nothing but white space is no search: the whole list, in start order.
+      for (const blank of ['%20', '%09', '%C2%A0', '%E3%80%80']) {
+        const r = await list(`q=${blank}`);
+        assert.deepEqual(titles(r), titles(await list('')), `q=${blank}`);
       }
       assertError(await get('/api/v1/events?status=draft'), 403, 'FORBIDDEN', 'a status filter, anonymous');
       assertError(await get('/api/v1/events?status=draft', { token: user }), 403, 'FORBIDDEN', 'a status filter, a user');

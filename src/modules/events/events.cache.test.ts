@@ -73,6 +73,35 @@ describe('events cache across instances', { skip: skipWithoutRedis() }, () => {
     }
   });
 
+  it('a burst of seat counts reloads list pages about once a second, not once per count, and the last count shows', async () => {
+    const e = await publishedEvent(a.evently.app, admin, { capacity: 100, category: 'burst' });
+    await settled(a);
+    const listed = async () => (await call(a.evently.app, 'GET', '/api/v1/events?category=burst')).body.items[0].available as number;
+    assert.equal(await listed(), 100);
+    const before = await cacheLoads(a.evently.app, 'list');
+    // 20 counts over ~600 ms (as a sale would send them), the list read every 10 ms meanwhile.
+    let sending = true;
+    const reading = (async () => {
+      while (sending) {
+        await listed();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    for (let v = 1; v <= 20; v++) {
+      await seatsChanged(a.evently, { event_id: e.id, capacity: 100, held: 0, sold: v, ledger_version: v });
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const lastAt = Date.now();
+    await eventually(async () => ((await listed()) === 80 ? true : undefined), 'the last count in the list', 2_000);
+    sending = false;
+    await reading;
+    assert.ok(Date.now() - lastAt < 1_500, `the last count listed after ${Date.now() - lastAt} ms`);
+    // Each instance's consumer refreshes lists at the first count and at most once a second after it.
+    const loads = await cacheLoads(a.evently.app, 'list') - before;
+    assert.ok(loads <= 6, `${loads} list loads for 20 counts`);
+    assert.equal((await call(a.evently.app, 'GET', `/api/v1/events/${e.id}`)).body.available, 80, 'the event page at once');
+  });
+
   it('a hit answers exactly what the miss did, in either instance', async () => {
     const e = await publishedEvent(a.evently.app, admin);
     await settled(a);
@@ -133,6 +162,22 @@ describe('events seats and atomic changes', () => {
     assert.equal(await available(), 68, 'only the newer count applied');
     const [row] = await sqlRows<{ taken: number; sold_ever: boolean }>(t.database.url, 'select taken, sold_ever from events.availability where event_id = $1', [e.id]);
     assert.deepEqual(row, { taken: 32, sold_ever: true });
+  });
+
+  it('an id in upper case reads the same cached page, which every change drops (admin ids in any case too)', async () => {
+    const e = await publishedEvent(t.evently.app, admin, { title: 'Case Blind', capacity: 100 });
+    const upper = (e.id as string).toUpperCase();
+    const read = async (path: string) => (await call(t.evently.app, 'GET', path)).body;
+    assert.equal((await read(`/api/v1/events/${upper}`)).title, 'Case Blind');
+    assert.equal((await read(`/api/v1/events/${upper}/capacity`)).available, 100);
+    assert.equal((await call(t.evently.app, 'PATCH', `${ADMIN_EVENTS}/${upper}`, { token: admin, body: { title: 'Still Case Blind' } })).status, 200);
+    await seatsChanged(t.evently, { event_id: e.id, capacity: 100, held: 0, sold: 30, ledger_version: 1 });
+    for (const id of [upper, e.id as string]) {
+      await eventually(async () => ((await read(`/api/v1/events/${id}`)).title === 'Still Case Blind' ? true : undefined), `the new title through ${id}`, 1_000);
+      await eventually(async () => ((await read(`/api/v1/events/${id}/capacity`)).available === 70 ? true : undefined), `the seats through ${id}`, 1_000);
+    }
+    const [message] = await sqlRows<{ id: string }>(t.database.url, "select payload->>'event_id' as id from events.outbox where type = 'events.event.updated' and payload->>'title' = 'Still Case Blind'");
+    assert.equal(message?.id, e.id, 'messages carry the id in lower case');
   });
 
   it('a change commits with its message or not at all', async () => {

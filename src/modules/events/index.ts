@@ -26,7 +26,14 @@ export const eventsModule = defineModule<EventsConfig, EventsTables>({
       db: ctx.db,
       transaction: ctx.transaction,
       outbox: ctx.outbox,
-      cache: createCatalogueCache({ cache: ctx.config.cache ? ctx.cache : undefined, detailTtlMs: ctx.config.detailTtlMs, listTtlMs: ctx.config.listTtlMs, metrics: ctx.metrics }),
+      cache: createCatalogueCache({
+        cache: ctx.config.cache ? ctx.cache : undefined,
+        detailTtlMs: ctx.config.detailTtlMs,
+        listTtlMs: ctx.config.listTtlMs,
+        listSeatsRefreshMs: ctx.config.listSeatsRefreshMs,
+        metrics: ctx.metrics,
+        logger: ctx.logger,
+      }),
       config: ctx.config,
       logger: ctx.logger,
     };

@@ -6,7 +6,8 @@ import { invalidateQuietly, type EventsDeps } from './events.deps.js';
 
 /**
  * The seats the bookings ledger reports (`bookings.availability.changed`), kept by ledger version: a
- * late or repeated message never moves them back. Pages showing them go once the change commits.
+ * late or repeated message never moves them back. Pages showing them go once the change commits
+ * (list pages within EVENTS_LIST_SEATS_REFRESH_MS).
  */
 export function seatsConsumer(deps: EventsDeps): Consumer {
   return {
@@ -19,7 +20,7 @@ export function seatsConsumer(deps: EventsDeps): Consumer {
         return;
       }
       const { before, after } = await applySeats(trx, { event_id: seats.event_id, taken: seats.held + seats.sold, sold: seats.sold, ledger_version: seats.ledger_version });
-      if (before !== after) afterCommit(trx, () => invalidateQuietly(deps, [seats.event_id]));
+      if (before !== after) afterCommit(trx, () => invalidateQuietly(deps, [seats.event_id], 'seats'));
     },
   };
 }
