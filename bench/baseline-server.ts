@@ -28,7 +28,7 @@ if (mode === 'select') {
   };
 
   app.get<{ Params: { id: string } }>('/api/v1/events/:id', async (request, reply) => {
-    const { rows } = await pool.query({ name: process.env.BASELINE_UNNAMED ? undefined : 'detail', text: `${FROM} and e.id = $1`, values: [request.params.id] });
+    const { rows } = await pool.query({ name: 'detail', text: `${FROM} and e.id = $1`, values: [request.params.id] });
     return rows[0] ?? reply.code(404).send({ error: 'not found' });
   });
 

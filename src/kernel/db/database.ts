@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import type { Logger } from '../logger.js';
+import { PreparingClient } from './prepared.js';
 import { createTransact, type Transact } from './transaction.js';
 
 export type Db = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- modules type their own tables
@@ -52,6 +53,8 @@ export function createDatabase(options: DatabaseOptions): Database {
     // transaction pays a round trip for them: a lock wait or a query past its limit fails (55P03,
     // 57014) and the request answers 503 instead of queueing until every connection is stuck.
     options: `-c idle_in_transaction_session_timeout=60000 -c lock_timeout=${o.lockTimeoutMs} -c statement_timeout=${o.statementTimeoutMs}`,
+    // Runs the queries declared with `prepared` as named prepared statements.
+    Client: PreparingClient,
   });
   // Without this listener an idle connection killed by a PostgreSQL restart crashes the process;
   // the pool drops the client and opens a new one on the next query.

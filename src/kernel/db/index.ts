@@ -3,3 +3,4 @@ export { afterCommit, type Transact, type TransactionOptions, type IsolationLeve
 export { startEmbeddedPostgres, type EmbeddedHandle } from './embedded.js';
 export { migrateSchema, migratePlatform } from './migrate.js';
 export { quoteIdent } from './platform.sql.js';
+export { prepared } from './prepared.js';

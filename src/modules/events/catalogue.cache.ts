@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import { newId, type Cache, type Logger } from '../../kernel/index.js';
 
@@ -12,7 +12,7 @@ export interface Rendered {
 
 export function render(value: unknown): Rendered {
   const body = JSON.stringify(value);
-  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+  return { body, etag: `"${hash('sha1', body, 'base64url')}"` };
 }
 
 type Kind = 'detail' | 'list' | 'capacity';
@@ -52,10 +52,13 @@ export function createCatalogueCache(o: { cache: Cache | undefined; detailTtlMs:
   const loads = new Counter({ name: 'evently_events_cache_loads_total', help: 'Public event reads that went to the database (misses), by page kind', labelNames: ['kind'], registers: [o.metrics] });
   const { cache } = o;
 
+  // Bound once: a labelled inc() would look its series up on every read.
+  const counters = Object.fromEntries((['detail', 'list', 'capacity'] as const).map((kind) => [kind, { requests: requests.labels(kind), loads: loads.labels(kind) }])) as Record<Kind, { requests: Counter.Internal; loads: Counter.Internal }>;
+
   async function through<T>(kind: Kind, key: string, ttlMs: number, load: () => Promise<T>, ttlFor?: (value: T) => number): Promise<T> {
-    requests.inc({ kind });
+    counters[kind].requests.inc();
     const counted = () => {
-      loads.inc({ kind });
+      counters[kind].loads.inc();
       return load();
     };
     if (!cache) return counted();

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { prepared } from '../../kernel/index.js';
 import type { DB as EventsTables } from './events.tables.js';
 
 type Executor = Kysely<EventsTables> | Transaction<EventsTables>;
@@ -62,13 +63,17 @@ export async function insertEvent(db: Executor, e: EventFields & { id: string; c
   return (await findEvent(db, e.id))!;
 }
 
+// Every public read of an event and every change of one starts here: prepared once per connection.
+const byId = prepared('events_find', (db: Executor, id: string) => withSeats(db).where('e.id', '=', id));
+const lockedById = prepared('events_lock', (db: Executor, id: string) => withSeats(db).where('e.id', '=', id).forUpdate('e'));
+
 export async function findEvent(db: Executor, id: string): Promise<EventRecord | undefined> {
-  return (await withSeats(db).where('e.id', '=', id).executeTakeFirst()) as EventRecord | undefined;
+  return (await byId(db, id))[0] as EventRecord | undefined;
 }
 
 /** The event, locked until the transaction ends: every change of an event runs under this lock. */
 export async function lockEvent(db: Executor, id: string): Promise<EventRecord | undefined> {
-  return (await withSeats(db).where('e.id', '=', id).forUpdate('e').executeTakeFirst()) as EventRecord | undefined;
+  return (await lockedById(db, id))[0] as EventRecord | undefined;
 }
 
 export type EventChange = Partial<EventFields> & Partial<Pick<EventRow, 'status' | 'cancel_reason'>>;

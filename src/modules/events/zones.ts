@@ -40,12 +40,32 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
 
+/**
+ * Offsets change only at whole quarter hours of UTC in the years events may take (2000–2199), so a
+ * zone's offset is looked up once per quarter hour it is asked about (formatToParts is slow) and
+ * kept in a bounded map.
+ */
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, number>();
+
+function offsetMinutes(at: Date, zone: string): number {
+  const key = `${zone} ${Math.floor(at.getTime() / QUARTER_HOUR)}`;
+  let minutes = offsets.get(key);
+  if (minutes === undefined) {
+    const parts: Record<string, number> = {};
+    for (const p of formatter(zone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+    minutes = Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+    if (offsets.size >= 10_000) offsets.clear();
+    offsets.set(key, minutes);
+  }
+  return minutes;
+}
+
 /** The instant as the venue's wall clock, ISO 8601 with its offset: `2027-06-01T19:30:00+02:00`. */
 export function localTime(at: Date, zone: string): string {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  const offsetMinutes = Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  return `${parts.year}-${pad(parts.month!)}-${pad(parts.day!)}T${pad(parts.hour!)}:${pad(parts.minute!)}:${pad(parts.second!)}${sign}${pad(Math.trunc(offsetMinutes / 60))}:${pad(offsetMinutes % 60)}`;
+  const offset = offsetMinutes(at, zone);
+  const wall = new Date(at.getTime() + offset * 60_000);
+  const sign = offset < 0 ? '-' : '+';
+  return `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
 }
