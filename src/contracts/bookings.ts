@@ -1,10 +1,32 @@
 import { Type } from 'typebox';
-import { Uuid } from './common.js';
+import { EntityVersion, Time, Uuid } from './common.js';
 import type { EventContract, PayloadOf } from './contract.js';
 
+const BookingStatus = Type.Enum(['pending', 'confirmed', 'cancelled', 'expired', 'refunded']);
+
+/** A booking as it is after the change the message reports. */
+const BookingState = Type.Object({
+  booking_id: Uuid,
+  reference: Type.String({ pattern: '^BK-[0-9]{8}-[0-9A-Z]{8}$' }),
+  user_id: Uuid,
+  event_id: Uuid,
+  quantity: Type.Integer({ minimum: 1 }),
+  status: BookingStatus,
+  /** Decimal string with two decimals: what the seats cost when they were held. */
+  amount: Type.String({ pattern: '^[0-9]+\\.[0-9]{2}$' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  /** Until when a pending booking holds its seats. */
+  expires_at: Time,
+  /** Why it was cancelled or refunded, when someone said. */
+  reason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+  entity_version: EntityVersion,
+});
+
+const booking = { version: 1, payload: BookingState } as const;
+
 /**
- * The events the bookings module publishes that other modules consume. Producer: bookings (built by
- * a later issue; this contract is what the events module already reads).
+ * The events the bookings module publishes. Consumers: events (the seats shown in the catalogue),
+ * notifications (a mail per booking change), analytics.
  */
 export const BOOKINGS_EVENTS = {
   /**
@@ -24,6 +46,15 @@ export const BOOKINGS_EVENTS = {
       ledger_version: Type.Integer({ minimum: 1 }),
     }),
   },
+  /** A hold: the seats are the user's until `expires_at` unless confirmed. */
+  'bookings.booking.held': booking,
+  'bookings.booking.confirmed': booking,
+  /** A pending booking cancelled (by its owner, an admin, or the event's cancellation): seats released. */
+  'bookings.booking.cancelled': booking,
+  /** A hold not confirmed in time: seats released. */
+  'bookings.booking.expired': booking,
+  /** A confirmed booking cancelled and paid back: seats released. */
+  'bookings.booking.refunded': booking,
 } as const satisfies Record<string, EventContract>;
 
 export type BookingsEventType = keyof typeof BOOKINGS_EVENTS;

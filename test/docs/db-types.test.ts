@@ -13,5 +13,6 @@ it('the committed table types match the migrations (npm run db:types)', { timeou
   });
   assert.match(stdout, /up to date: src\/modules\/auth\/auth\.tables\.ts/);
   assert.match(stdout, /up to date: src\/modules\/events\/events\.tables\.ts/);
+  assert.match(stdout, /up to date: src\/modules\/bookings\/bookings\.tables\.ts/);
   assert.match(stdout, /up to date: src\/modules\/notifications\/notifications\.tables\.ts/);
 });

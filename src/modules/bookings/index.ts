@@ -1,10 +1,42 @@
+import { fileURLToPath } from 'node:url';
 import { defineModule } from '../../kernel/index.js';
+import { availabilityRoutes, bookingRoutes } from './bookings.routes.js';
+import type { BookingsDeps } from './bookings.deps.js';
+import { bookingsError } from './bookings.errors.js';
+import { bookingsSettings, type BookingsConfig } from './bookings.settings.js';
+import type { DB as BookingsTables } from './bookings.tables.js';
+import { catalogueConsumer } from './catalogue.consumer.js';
+import { expiryTask } from './expiry.task.js';
+import { paymentProvider } from './payment.js';
 
-/** Inventory ledger, bookings, holds, waitlist and audit log (SPEC §5). Filled in by a later issue. */
-export const bookingsModule = defineModule({
+export type { BookingsConfig } from './bookings.settings.js';
+
+/** Inventory ledger, bookings, holds, waitlist and audit log (SPEC §5). */
+export const bookingsModule = defineModule<BookingsConfig, BookingsTables>({
   name: 'bookings',
   description: 'Inventory, bookings, holds, waitlist and audit trail',
   schema: 'bookings',
-  migrationsDir: null,
-  create: () => ({}),
+  migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+  settings: bookingsSettings,
+  errors: bookingsError.table,
+
+  create(ctx) {
+    const deps: BookingsDeps = {
+      db: ctx.db,
+      transaction: ctx.transaction,
+      outbox: ctx.outbox,
+      payments: paymentProvider(ctx.config),
+      config: ctx.config,
+      logger: ctx.logger,
+    };
+    return {
+      async routes(app) {
+        availabilityRoutes(app, deps);
+        // In a scope of its own: its hooks make every booking route need a token and no-store.
+        await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
+      },
+      consumers: [catalogueConsumer(deps)],
+      tasks: [expiryTask(deps)],
+    };
+  },
 });

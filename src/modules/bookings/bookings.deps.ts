@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { Logger, Outbox, Transact } from '../../kernel/index.js';
+import type { BookingsConfig } from './bookings.settings.js';
+import type { DB as BookingsTables } from './bookings.tables.js';
+import type { PaymentProvider } from './payment.js';
+
+/** What the bookings services need, built once per process in the module's create. */
+export interface BookingsDeps {
+  db: Kysely<BookingsTables>;
+  transaction: Transact<BookingsTables>;
+  outbox: Outbox;
+  payments: PaymentProvider;
+  config: BookingsConfig;
+  logger: Logger;
+}

@@ -1,0 +1,95 @@
+import { Type } from 'typebox';
+import { AppError, BEARER, PUBLIC, errorResponses, type Access, type App } from '../../kernel/index.js';
+import { actorOf } from './actor.js';
+import { createBooking } from './booking-create.service.js';
+import { cancelBooking, confirmBooking, visibleBooking } from './booking-change.service.js';
+import { bookingAudit, listOwnBookings } from './booking-read.service.js';
+import { bookingView, statusView } from './booking.views.js';
+import type { BookingsDeps } from './bookings.deps.js';
+import {
+  AuditEntryView, Availability, BookingPage, BookingParams, BookingQuery, BookingStatusView, BookingView, CancelBookingBody,
+  CheckQuery, CheckView, CreateBookingBody, EventParams, IdempotencyHeaders,
+} from './bookings.schemas.js';
+import { findLedger } from './ledger.repository.js';
+
+const security = BEARER;
+
+/** SPEC §5 bookings of the caller (a scope of its own: every route needs a token, nothing is cached). */
+export function bookingRoutes(app: App, deps: BookingsDeps, access: Access): void {
+  const tags = ['bookings'];
+  const base = '/api/v1/bookings';
+  app.addHook('onRequest', access.requireAuth);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.post(base, {
+    schema: {
+      tags, summary: 'Hold seats: a pending booking until expires_at', operationId: 'createBooking', security,
+      headers: IdempotencyHeaders, body: CreateBookingBody,
+      response: { 201: BookingView, ...errorResponses(400, 401, 409, 422, 429, 503) },
+    },
+  }, async (request, reply) => {
+    const { booking } = await createBooking(deps, actorOf(request), request.body, request.headers['idempotency-key']);
+    return reply.status(201).send(bookingView(booking));
+  });
+
+  app.get(base, {
+    schema: { tags, summary: 'Your bookings, newest first', operationId: 'listBookings', security, querystring: BookingQuery, response: { 200: BookingPage, ...errorResponses(400, 401) } },
+  }, async (request) => {
+    const q = request.query;
+    const { items, total } = await listOwnBookings(deps, actorOf(request), q);
+    return { items: items.map(bookingView), page: q.page, size: q.size, total, has_next: q.page * q.size < total, has_prev: q.page > 1 };
+  });
+
+  const one = { params: BookingParams };
+  app.get(`${base}/:id`, {
+    schema: { tags, summary: 'One of your bookings', operationId: 'getBooking', security, ...one, response: { 200: BookingView, ...errorResponses(400, 401, 404) } },
+  }, async (request) => bookingView(await visibleBooking(deps, actorOf(request), request.params.id)));
+
+  app.get(`${base}/:id/status`, {
+    schema: { tags, summary: 'Status of one of your bookings, with the seconds its hold has left', operationId: 'getBookingStatus', security, ...one, response: { 200: BookingStatusView, ...errorResponses(400, 401, 404) } },
+  }, async (request) => statusView(await visibleBooking(deps, actorOf(request), request.params.id)));
+
+  app.get(`${base}/:id/audit`, {
+    schema: { tags, summary: 'Every change of one of your bookings', operationId: 'getBookingAudit', security, ...one, response: { 200: Type.Array(AuditEntryView), ...errorResponses(400, 401, 404) } },
+  }, async (request) => bookingAudit(deps, actorOf(request), request.params.id));
+
+  app.put(`${base}/:id/confirm`, {
+    schema: { tags, summary: 'Pay for a hold (the configured payment provider)', operationId: 'confirmBooking', security, ...one, response: { 200: BookingView, ...errorResponses(400, 401, 402, 404, 409) } },
+  }, async (request) => bookingView(await confirmBooking(deps, actorOf(request), request.params.id)));
+
+  app.put(`${base}/:id/cancel`, {
+    schema: { tags, summary: 'Cancel: a hold is released, a confirmed booking refunded (until the cut-off)', operationId: 'cancelBooking', security, ...one, body: CancelBookingBody, response: { 200: BookingView, ...errorResponses(400, 401, 404, 409) } },
+  }, async (request) => bookingView(await cancelBooking(deps, actorOf(request), request.params.id, request.body?.reason)));
+}
+
+/** SPEC §5 availability: public, read-only (the original reserved seats with GETs; nothing here does). */
+export function availabilityRoutes(app: App, deps: BookingsDeps): void {
+  const tags = ['availability'];
+  const base = '/api/v1/availability/events/:event_id';
+  const ledgerOf = async (eventId: string) => {
+    const ledger = await findLedger(deps.db, eventId.toLowerCase());
+    if (!ledger) throw new AppError('NOT_FOUND', 'no such event');
+    return ledger;
+  };
+
+  app.get(base, {
+    schema: { tags, summary: 'Seats of an event as the ledger counts them', operationId: 'getAvailability', security: PUBLIC, params: EventParams, response: { 200: Availability, ...errorResponses(400, 404) } },
+  }, async (request, reply) => {
+    const l = await ledgerOf(request.params.event_id);
+    void reply.header('cache-control', 'no-cache');
+    return { event_id: l.event_id, total: l.total, available: l.available, held: l.held, confirmed: l.confirmed, sold_out: l.available === 0, version: l.version };
+  });
+
+  app.get(`${base}/check`, {
+    schema: { tags, summary: 'Whether that many seats can be held now', operationId: 'checkAvailability', security: PUBLIC, params: EventParams, querystring: CheckQuery, response: { 200: CheckView, ...errorResponses(400, 404) } },
+  }, async (request, reply) => {
+    const l = await ledgerOf(request.params.event_id);
+    const event = await deps.db.selectFrom('bookings.events').select(['status', 'starts_at', 'max_per_booking']).where('event_id', '=', l.event_id).executeTakeFirst();
+    const onSale = event?.status === 'published' && event.starts_at > new Date() && request.query.quantity <= event.max_per_booking;
+    void reply.header('cache-control', 'no-cache');
+    return { event_id: l.event_id, quantity: request.query.quantity, bookable: onSale && l.available >= request.query.quantity, available: l.available };
+  });
+}

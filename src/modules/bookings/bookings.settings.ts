@@ -1,0 +1,43 @@
+import { int, oneOf, type ModuleSettings, type ParsedSettings } from '../../kernel/index.js';
+
+export interface BookingsConfig {
+  /** How long a new booking holds its seats unless confirmed. */
+  holdMs: number;
+  /** Confirmed bookings are refunded on cancellation only this long before the event starts. */
+  refundCutoffMs: number;
+  /** How often every replica sweeps expired holds (a bounded batch each). */
+  expireEveryMs: number;
+  expireBatch: number;
+  payment: 'offline' | 'simulated';
+  /** The simulated provider: its latency and the share of payments it declines. */
+  simulatedLatencyMs: number;
+  simulatedFailurePercent: number;
+}
+
+export const BOOKINGS_SETTINGS = {
+  BOOKINGS_HOLD_MINUTES: int({ min: 1, max: 1_440, default: 15, doc: 'How long a new booking holds its seats before it expires unless confirmed.' }),
+  BOOKINGS_REFUND_CUTOFF_HOURS: int({ min: 0, max: 8_760, default: 24, doc: 'A confirmed booking cancelled later than this before the event starts is not refunded (409 `REFUND_CUTOFF`); admins can still refund.' }),
+  BOOKINGS_EXPIRE_EVERY_S: int({ min: 1, max: 3_600, default: 5, doc: 'How often each replica releases expired holds (the sweep takes rows other replicas are not handling).' }),
+  BOOKINGS_EXPIRE_BATCH: int({ min: 1, max: 10_000, default: 500, doc: 'Most holds one sweep transaction expires; the sweep repeats until none is due.' }),
+  BOOKINGS_PAYMENT_PROVIDER: oneOf(['offline', 'simulated'], { default: 'offline', doc: '`offline`: payment is recorded as taken offline (manual); `simulated`: a provider with latency and declines, for tests and benchmarks.' }),
+  BOOKINGS_SIMULATED_LATENCY_MS: int({ min: 0, max: 60_000, default: 50, doc: 'Latency of each call to the simulated payment provider.' }),
+  BOOKINGS_SIMULATED_FAILURE_PERCENT: int({ min: 0, max: 100, default: 0, doc: 'Share of payments the simulated provider declines (402 `PAYMENT_DECLINED`).' }),
+} as const;
+
+type BookingsSettings = ParsedSettings<typeof BOOKINGS_SETTINGS>;
+
+export const bookingsSettings: ModuleSettings<BookingsConfig> = {
+  table: BOOKINGS_SETTINGS,
+  slice(raw): BookingsConfig {
+    const s = raw as BookingsSettings;
+    return {
+      holdMs: s.BOOKINGS_HOLD_MINUTES * 60_000,
+      refundCutoffMs: s.BOOKINGS_REFUND_CUTOFF_HOURS * 3_600_000,
+      expireEveryMs: s.BOOKINGS_EXPIRE_EVERY_S * 1000,
+      expireBatch: s.BOOKINGS_EXPIRE_BATCH,
+      payment: s.BOOKINGS_PAYMENT_PROVIDER,
+      simulatedLatencyMs: s.BOOKINGS_SIMULATED_LATENCY_MS,
+      simulatedFailurePercent: s.BOOKINGS_SIMULATED_FAILURE_PERCENT,
+    };
+  },
+};

@@ -1,0 +1,76 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { BookingsPayload } from '../../contracts/bookings.js';
+import type { NewEvent } from '../../kernel/index.js';
+import type { DB as BookingsTables } from './bookings.tables.js';
+
+type Executor = Kysely<BookingsTables> | Transaction<BookingsTables>;
+
+export interface Ledger {
+  event_id: string;
+  total: number;
+  available: number;
+  held: number;
+  confirmed: number;
+  version: number;
+}
+
+/** A move of seats between the ledger's columns; the database refuses any that breaks its invariant. */
+export type SeatMove = 'hold' | 'release' | 'confirm' | 'refund';
+
+export async function findLedger(db: Executor, eventId: string): Promise<Ledger | undefined> {
+  return db.selectFrom('bookings.ledgers').selectAll().where('event_id', '=', eventId).executeTakeFirst() as Promise<Ledger | undefined>;
+}
+
+/**
+ * The ledger of a new event, or its capacity changed: the seats taken stay taken (a cut never
+ * invalidates bookings: `total` stays at what is held and sold if the capacity is below it).
+ * Returns the ledger after the change, or undefined when nothing moved.
+ */
+export async function resizeLedger(db: Executor, eventId: string, capacity: number): Promise<Ledger | undefined> {
+  return db
+    .insertInto('bookings.ledgers')
+    .values({ event_id: eventId, total: capacity, available: capacity, held: 0, confirmed: 0 })
+    .onConflict((oc) => oc.column('event_id').doUpdateSet({
+      total: sql`greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed)`,
+      available: sql`greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed) - bookings.ledgers.held - bookings.ledgers.confirmed`,
+      version: sql`bookings.ledgers.version + 1`,
+    }).where(sql<boolean>`bookings.ledgers.total <> greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed)`))
+    .returningAll()
+    .executeTakeFirst() as Promise<Ledger | undefined>;
+}
+
+/**
+ * Moves `seats` seats in one conditional update: `hold` takes available seats (none taken if fewer
+ * are left), `release` gives held ones back, `confirm` turns held into confirmed, `refund` gives
+ * confirmed ones back. Undefined when the seats are not there (a hold on a sold-out event).
+ */
+export async function moveSeats(db: Executor, eventId: string, move: SeatMove, seats: number): Promise<Ledger | undefined> {
+  const [from, to] = MOVES[move];
+  return db
+    .updateTable('bookings.ledgers')
+    .set({
+      [from]: sql`${sql.ref(from)} - ${seats}`,
+      [to]: sql`${sql.ref(to)} + ${seats}`,
+      version: sql`version + 1`,
+    })
+    .where('event_id', '=', eventId)
+    .where(from, '>=', seats)
+    .returningAll()
+    .executeTakeFirst() as Promise<Ledger | undefined>;
+}
+
+const MOVES: Record<SeatMove, readonly ['available' | 'held' | 'confirmed', 'available' | 'held' | 'confirmed']> = {
+  hold: ['available', 'held'],
+  release: ['held', 'available'],
+  confirm: ['held', 'confirmed'],
+  refund: ['confirmed', 'available'],
+};
+
+/** What the catalogue and every other consumer learn of a ledger change (by its version). */
+export function availabilityChanged(l: Ledger): NewEvent<BookingsPayload<'bookings.availability.changed'>> {
+  return {
+    type: 'bookings.availability.changed',
+    version: 1,
+    payload: { event_id: l.event_id, capacity: l.total, held: l.held, sold: l.confirmed, available: l.available, ledger_version: l.version },
+  };
+}
