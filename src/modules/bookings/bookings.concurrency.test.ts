@@ -3,6 +3,7 @@
  * started as `evently start`) sharing PostgreSQL and Redis, 2,000 HTTP requests for 100 seats; one
  * user's parallel requests against the per-user cap; confirm, cancel and expiry racing on one booking.
  * After each, the ledger must equal what the bookings say, and never hold more seats than exist.
+ * Each write strategy of holds runs the whole suite.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../../../test/support/suite.js';
@@ -49,7 +50,7 @@ async function assertLedgerMatches(dbUrl: string, eventId: string): Promise<{ to
   return ledger!;
 }
 
-describe('bookings under concurrency', { skip: skipWithoutRedis() }, () => {
+for (const strategy of ['batch', 'single'] as const) describe(`bookings under concurrency (BOOKINGS_WRITE_STRATEGY=${strategy})`, { skip: skipWithoutRedis() }, () => {
   let t: TestEvently;
   let child: CliProcess;
   let urls: string[];
@@ -58,7 +59,7 @@ describe('bookings under concurrency', { skip: skipWithoutRedis() }, () => {
 
   before(async () => {
     const sealingKey = newSealingKey();
-    const env = { ...NO_AUTH_LIMITS, ...ADMIN_ENV, EVENT_SEALING_KEY: sealingKey, BOOKINGS_EXPIRE_EVERY_S: '1' };
+    const env = { ...NO_AUTH_LIMITS, ...ADMIN_ENV, EVENT_SEALING_KEY: sealingKey, BOOKINGS_EXPIRE_EVERY_S: '1', BOOKINGS_WRITE_STRATEGY: strategy };
     t = await startTestEvently({ redis: true, env });
     const port = await freePort();
     child = runCli(['start'], {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger, Outbox, Transact } from '../../kernel/index.js';
 import type { BookingsConfig } from './bookings.settings.js';
 import type { DB as BookingsTables } from './bookings.tables.js';
+import type { HoldWriter } from './hold.js';
 import type { PaymentProvider } from './payment.js';
 
 /** What the bookings services need, built once per process in the module's create. */
@@ -10,6 +11,8 @@ export interface BookingsDeps {
   transaction: Transact<BookingsTables>;
   outbox: Outbox;
   payments: PaymentProvider;
+  /** The write path of holds (BOOKINGS_WRITE_STRATEGY). */
+  holds: HoldWriter;
   config: BookingsConfig;
   logger: Logger;
 }

@@ -91,6 +91,17 @@ describe('bookings over HTTP', () => {
     assert.notEqual((await book(app, bob.access_token, e.id, 2, key)).body.id, answers[0]!.body.id);
   });
 
+  it('a refused hold keeps no Idempotency-Key: its retry is tried again, not replayed', async () => {
+    const e = await eventOnSale(app, admin, { capacity: 1 });
+    const bobs = (await book(app, bob.access_token, e.id, 1)).body;
+    const key = { 'idempotency-key': `retry-${Date.now()}` };
+    assertError(await book(app, alice.access_token, e.id, 1, key), 409, 'SOLD_OUT', 'while Bob holds the seat');
+    assert.equal((await call(app, 'PUT', `${BOOKINGS}/${bobs.id}/cancel`, { token: bob.access_token })).status, 200);
+    const retried = await book(app, alice.access_token, e.id, 1, key);
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.equal((await book(app, alice.access_token, e.id, 1, key)).body.id, retried.body.id, 'and now it is replayed');
+  });
+
   it('a user never sees or changes another user\'s booking (404); admins see it', async () => {
     const e = await eventOnSale(app, admin, { capacity: 5 });
     const mine = (await book(app, alice.access_token, e.id, 1)).body;

@@ -7,6 +7,8 @@ import { bookingsSettings, type BookingsConfig } from './bookings.settings.js';
 import type { DB as BookingsTables } from './bookings.tables.js';
 import { catalogueConsumer } from './catalogue.consumer.js';
 import { expiryTask } from './expiry.task.js';
+import { batchWriter } from './hold.batch.js';
+import { singleWriter } from './hold.single.js';
 import { paymentProvider } from './payment.js';
 
 export type { BookingsConfig } from './bookings.settings.js';
@@ -21,12 +23,11 @@ export const bookingsModule = defineModule<BookingsConfig, BookingsTables>({
   errors: bookingsError.table,
 
   create(ctx) {
+    const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config };
     const deps: BookingsDeps = {
-      db: ctx.db,
-      transaction: ctx.transaction,
-      outbox: ctx.outbox,
+      ...base,
       payments: paymentProvider(ctx.config),
-      config: ctx.config,
+      holds: ctx.config.writeStrategy === 'single' ? singleWriter(base) : batchWriter(base, ctx.config.maxBatch),
       logger: ctx.logger,
     };
     return {

@@ -1,0 +1,34 @@
+-- Holds for a batch of requests of one event in one statement: each request, in order, gets its
+-- seats if they are still there (a request that does not fit does not stop a smaller one after it).
+-- The ledger row is locked by the update, once, for the whole batch.
+create function bookings.take_seats(p_event uuid, p_quantities integer[])
+returns table (granted boolean[], total integer, available integer, held integer, confirmed integer, version bigint)
+language plpgsql as $$
+declare
+  left_now integer;
+  taken integer := 0;
+  result boolean[] := '{}';
+  q integer;
+begin
+  select l.available into left_now from bookings.ledgers l where l.event_id = p_event for update;
+  if not found then
+    return;
+  end if;
+  foreach q in array p_quantities loop
+    if q <= left_now then
+      left_now := left_now - q;
+      taken := taken + q;
+      result := result || true;
+    else
+      result := result || false;
+    end if;
+  end loop;
+  if taken = 0 then
+    return query select result, l.total, l.available, l.held, l.confirmed, l.version from bookings.ledgers l where l.event_id = p_event;
+    return;
+  end if;
+  return query
+    update bookings.ledgers l set available = l.available - taken, held = l.held + taken, version = l.version + 1
+    where l.event_id = p_event
+    returning result, l.total, l.available, l.held, l.confirmed, l.version;
+end $$;
