@@ -30,10 +30,12 @@ export async function applyChange(
   b: Booking,
   to: Exclude<BookingStatus, 'pending'>,
   who: { actor: Pick<Actor, 'id' | 'role'> | { id: null; role: 'system' }; request?: Actor['request']; reason?: string | null; paymentRef?: string },
+  /** The event is cancelled: its users' caps no longer matter (and their rows are not locked). */
+  eventCancelled = false,
 ): Promise<Booking | undefined> {
   const after = await changeBooking(trx, b, b.status, to, { unexpired: to === 'confirmed', cancel_reason: who.reason, payment_ref: who.paymentRef });
   if (!after) return undefined;
-  if (to !== 'confirmed') await giveBackUserSeats(trx, b.user_id, b.event_id, b.quantity);
+  if (to !== 'confirmed' && !eventCancelled) await giveBackUserSeats(trx, b.user_id, b.event_id, b.quantity);
   const move: SeatMove = to === 'confirmed' ? 'confirm' : b.status === 'confirmed' ? 'refund' : 'release';
   await audit(trx, [{ booking: after, before: b, action: to, actor: who.actor, reason: who.reason, request: who.request }]);
   await deps.outbox.add(trx, bookingMessage(MESSAGE[to], after));

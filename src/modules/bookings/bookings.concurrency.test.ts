@@ -109,6 +109,19 @@ for (const strategy of ['batch', 'single'] as const) describe(`bookings under co
     await assertLedgerMatches(t.database.url, e.id);
   });
 
+  it('holds racing the event\'s cancellation: none survives it, the ledger ends empty', async () => {
+    const e = await eventOnSale(t.evently.app, admin, { capacity: 1_000, max_per_booking: 1, max_per_user: 100 });
+    const holds = pool(Array.from({ length: 400 }, (_, i) => () => post(`${urls[i % 2]}${BOOKINGS}`, users[i % users.length]!.access_token, { event_id: e.id, quantity: 1 })), 40);
+    await new Promise((r) => setTimeout(r, 100));
+    const cancel = await post(`${urls[0]}/api/v1/admin/events/${e.id}/cancel`, admin, { reason: 'race' });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    const answers = await holds;
+    assert.ok(answers.every((a) => a.status === 201 || a.status === 409), JSON.stringify(answers.filter((a) => a.status !== 201 && a.status !== 409).slice(0, 3)));
+    await eventually(async () => ((await sqlRows(t.database.url, "select 1 from bookings.bookings where event_id = $1 and status in ('pending', 'confirmed')", [e.id])).length === 0 ? true : undefined), 'every hold cancelled');
+    const ledger = await assertLedgerMatches(t.database.url, e.id);
+    assert.deepEqual({ held: ledger.held, confirmed: ledger.confirmed }, { held: 0, confirmed: 0 });
+  });
+
   it('confirm, cancel and expiry racing on one booking: one change wins from pending, the ledger moves once', async () => {
     const e = await eventOnSale(t.evently.app, admin, { capacity: 100, max_per_booking: 1, max_per_user: 100 });
     const token = users[1]!.access_token;

@@ -3,8 +3,8 @@ import type { AppError, Tx } from '../../kernel/index.js';
 import { audit, newReference, type Booking } from './booking.repository.js';
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { holdRow, keyReused, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
-import { availabilityChanged, type Ledger } from './ledger.repository.js';
+import { holdRow, keyReused, notOnSale, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
+import { availabilityChanged, takeSeats } from './ledger.repository.js';
 
 interface Waiting {
   request: HoldRequest;
@@ -118,10 +118,10 @@ async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config'>, trx: Tx
     await forgetKeys(trx, requests.filter((r, i) => r.key && 'error' in outcomes[i]!));
     return outcomes as Outcome[];
   }
-  const taken = (await sql<{ granted: boolean[] } & Ledger>`select * from bookings.take_seats(${eventId}::uuid, ${candidates.map((r) => r.quantity)}::int[])`.execute(trx)).rows[0];
+  const taken = await takeSeats(trx, eventId, candidates.map((r) => r.quantity));
   const granted = candidates.filter((_, i) => taken?.granted[i]);
   const refused = candidates.filter((_, i) => !taken?.granted[i]);
-  for (const r of refused) outcomes[requests.indexOf(r)] = { error: soldOut(taken?.available ?? 0) };
+  for (const r of refused) outcomes[requests.indexOf(r)] = { error: taken?.on_sale ? soldOut(taken.available) : notOnSale() };
   if (refused.length) {
     await sql`
       update bookings.user_seats s set seats = s.seats - t.q

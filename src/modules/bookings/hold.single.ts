@@ -3,13 +3,13 @@ import type { Tx } from '../../kernel/index.js';
 import { audit, findBooking, insertBooking, newReference, takeUserSeats, type Booking } from './booking.repository.js';
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { holdRow, keyReused, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
-import { availabilityChanged, findLedger, moveSeats } from './ledger.repository.js';
+import { holdRow, keyReused, notOnSale, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
+import { availabilityChanged, takeSeats } from './ledger.repository.js';
 
 /**
  * One transaction per hold: the key, the user's cap (a conditional upsert on the user's own row),
- * the booking, its audit row and message, and last the ledger's conditional update, so the event's
- * row is locked only for the rest of the commit. Every hold of an event queues on that row.
+ * the booking, its audit row and message, and last the seats (the event's row is locked from there to
+ * the commit, and the event checked on sale). Every hold of an event queues on that row.
  */
 export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config'>): HoldWriter {
   return {
@@ -23,9 +23,10 @@ export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' |
       const booking = await insertBooking(trx, holdRow(r, newReference(), deps.config.holdMs));
       await audit(trx, [{ booking, before: null, action: 'held', actor: r.actor, request: r.actor.request }]);
       await deps.outbox.add(trx, bookingMessage('bookings.booking.held', booking));
-      const ledger = await moveSeats(trx, r.event_id, 'hold', r.quantity);
-      if (!ledger) throw soldOut((await findLedger(trx, r.event_id))?.available ?? 0);
-      await deps.outbox.add(trx, availabilityChanged(ledger));
+      const taken = await takeSeats(trx, r.event_id, [r.quantity]);
+      if (!taken?.on_sale) throw notOnSale();
+      if (!taken.granted[0]) throw soldOut(taken.available);
+      await deps.outbox.add(trx, availabilityChanged({ ...taken, event_id: r.event_id }));
       return { booking, replayed: false };
     }),
   };

@@ -33,6 +33,7 @@ export interface HoldWriter {
 
 export const soldOut = (available: number) => bookingsError('SOLD_OUT', `only ${available} seat(s) left`, { details: [{ field: 'quantity', message: `${available} available`, available }] });
 export const overUserCap = (max: number) => bookingsError('LIMIT_EXCEEDED', `at most ${max} seat(s) per user for this event, across your active bookings`);
+export const notOnSale = () => bookingsError('EVENT_NOT_BOOKABLE', 'the event is no longer on sale');
 export const keyReused = () => bookingsError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body');
 
 /** The booking row of a hold. */

@@ -9,35 +9,49 @@ import { catalogueConsumer } from './catalogue.consumer.js';
 import { expiryTask } from './expiry.task.js';
 import { batchWriter } from './hold.batch.js';
 import { singleWriter } from './hold.single.js';
+import type { HoldWriter } from './hold.js';
 import { paymentProvider } from './payment.js';
 
 export type { BookingsConfig } from './bookings.settings.js';
+export type { HoldRequest, HoldResult, HoldWriter } from './hold.js';
+export { singleWriter } from './hold.single.js';
 
-/** Inventory ledger, bookings, holds, waitlist and audit log (SPEC §5). */
-export const bookingsModule = defineModule<BookingsConfig, BookingsTables>({
-  name: 'bookings',
-  description: 'Inventory, bookings, holds, waitlist and audit trail',
-  schema: 'bookings',
-  migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
-  settings: bookingsSettings,
-  errors: bookingsError.table,
+/** What a hold writer is built from (a benchmark's baseline strategy gets the same). */
+export type HoldWriterDeps = Parameters<typeof singleWriter>[0];
 
-  create(ctx) {
-    const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config };
-    const deps: BookingsDeps = {
-      ...base,
-      payments: paymentProvider(ctx.config),
-      holds: ctx.config.writeStrategy === 'single' ? singleWriter(base) : batchWriter(base, ctx.config.maxBatch),
-      logger: ctx.logger,
-    };
-    return {
-      async routes(app) {
-        availabilityRoutes(app, deps);
-        // In a scope of its own: its hooks make every booking route need a token and no-store.
-        await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
-      },
-      consumers: [catalogueConsumer(deps)],
-      tasks: [expiryTask(deps)],
-    };
-  },
-});
+/**
+ * Inventory ledger, bookings, holds, waitlist and audit log (SPEC §5). `holds` replaces the write
+ * path of holds (BOOKINGS_WRITE_STRATEGY): the flash-sale benchmark runs its baseline designs on
+ * the same HTTP stack this way.
+ */
+export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => HoldWriter } = {}) {
+  return defineModule<BookingsConfig, BookingsTables>({
+    name: 'bookings',
+    description: 'Inventory, bookings, holds, waitlist and audit trail',
+    schema: 'bookings',
+    migrationsDir: fileURLToPath(new URL('./migrations', import.meta.url)),
+    settings: bookingsSettings,
+    errors: bookingsError.table,
+
+    create(ctx) {
+      const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config };
+      const deps: BookingsDeps = {
+        ...base,
+        payments: paymentProvider(ctx.config),
+        holds: o.holds ? o.holds(base) : ctx.config.writeStrategy === 'single' ? singleWriter(base) : batchWriter(base, ctx.config.maxBatch),
+        logger: ctx.logger,
+      };
+      return {
+        async routes(app) {
+          availabilityRoutes(app, deps);
+          // In a scope of its own: its hooks make every booking route need a token and no-store.
+          await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
+        },
+        consumers: [catalogueConsumer(deps)],
+        tasks: [expiryTask(deps)],
+      };
+    },
+  });
+}
+
+export const bookingsModule = createBookingsModule();

@@ -74,3 +74,18 @@ export function availabilityChanged(l: Ledger): NewEvent<BookingsPayload<'bookin
     payload: { event_id: l.event_id, capacity: l.total, held: l.held, sold: l.confirmed, available: l.available, ledger_version: l.version },
   };
 }
+
+export interface Taken extends Omit<Ledger, 'event_id'> {
+  /** False when the event is no longer on sale (cancelled, completed, started): nothing taken. */
+  on_sale: boolean;
+  /** Per request, in order: whether its seats were taken. */
+  granted: boolean[];
+}
+
+/**
+ * Seats for holds of one event, in order, each if it still fits, in one statement that locks the
+ * event's row and then checks the event is on sale (bookings.take_seats). Undefined: no ledger.
+ */
+export async function takeSeats(db: Executor, eventId: string, quantities: number[]): Promise<Taken | undefined> {
+  return (await sql<Taken>`select * from bookings.take_seats(${eventId}::uuid, ${quantities}::int[])`.execute(db)).rows[0];
+}
