@@ -4,7 +4,6 @@ import type { Actor } from './actor.js';
 import { bookingsError } from './bookings.errors.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { soldOut, type HoldResult } from './hold.js';
-import { findLedger } from './ledger.repository.js';
 
 export interface NewBooking {
   event_id: string;
@@ -19,21 +18,20 @@ const fingerprint = (b: NewBooking) => createHash('sha256').update(JSON.stringif
 
 /**
  * A hold on `quantity` seats until `expires_at`: checked against the event, then written by the
- * configured strategy (deps.holds). A sold-out event is refused after a read, with nothing written
- * (a request with an Idempotency-Key goes on: it may be the retry of one that got its seats).
+ * configured strategy (deps.holds). A sold-out event is refused after a read (or none, within
+ * GLANCE_MS of one), with nothing written; a request with an Idempotency-Key goes on, as it may be
+ * the retry of one that got its seats.
  */
 export async function createBooking(deps: BookingsDeps, actor: Actor, input: NewBooking, idempotencyKey?: string): Promise<HoldResult> {
   const eventId = input.event_id.toLowerCase();
-  const event = await deps.db.selectFrom('bookings.events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
-  if (!event || event.status === 'deleted' || event.status === 'draft') throw notBookable('no such event on sale');
+  const { event, available } = await deps.glance.read(eventId);
+  if (!event || event.status === 'deleted' || event.status === 'draft' || available === undefined) throw notBookable('no such event on sale');
   if (event.status !== 'published') throw notBookable(`the event is ${event.status}`);
   if (event.starts_at <= new Date()) throw notBookable('the event has started');
   if (input.quantity > event.max_per_booking) throw bookingsError('LIMIT_EXCEEDED', `at most ${event.max_per_booking} seat(s) per booking`, { details: [{ field: 'quantity', message: `at most ${event.max_per_booking}` }] });
   if (input.quantity > event.max_per_user) throw bookingsError('LIMIT_EXCEEDED', `at most ${event.max_per_user} seat(s) per user for this event`);
-  const seen = await findLedger(deps.db, eventId);
-  if (!seen) throw notBookable('no such event on sale');
-  if (seen.available < input.quantity && !idempotencyKey) throw soldOut(seen.available);
-  return deps.holds.hold({
+  if (available < input.quantity && !idempotencyKey) throw soldOut(available);
+  const result = await deps.holds.hold({
     id: newId(),
     actor,
     event_id: eventId,
@@ -43,5 +41,10 @@ export async function createBooking(deps: BookingsDeps, actor: Actor, input: New
     price: event.price,
     currency: event.currency,
     maxPerUser: event.max_per_user,
+  }).catch((err: unknown) => {
+    const left = (err as { details?: { available?: number }[] }).details?.[0]?.available;
+    if (typeof left === 'number') deps.glance.saw(eventId, left);
+    throw err;
   });
+  return result;
 }

@@ -22,7 +22,7 @@ type Outcome = { ok: HoldResult } | { error: AppError } | { replayOf: string };
  * availability message per batch) and commits. A hold that arrives when none is in flight goes at
  * once: batching adds no wait, it only shares the commit.
  */
-export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'db'>, maxBatch: number): HoldWriter {
+export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'db' | 'glance'>, maxBatch: number): HoldWriter {
   const queues = new Map<string, Waiting[]>();
 
   async function drain(eventId: string): Promise<void> {
@@ -76,7 +76,7 @@ export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 
 }
 
 /** One batch of holds of one event, in the caller's transaction. May run again if it is retried. */
-async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config'>, trx: Tx, requests: HoldRequest[]): Promise<Outcome[]> {
+async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config' | 'glance'>, trx: Tx, requests: HoldRequest[]): Promise<Outcome[]> {
   const outcomes: (Outcome | undefined)[] = new Array(requests.length);
   const eventId = requests[0]!.event_id;
 
@@ -119,6 +119,7 @@ async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config'>, trx: Tx
     return outcomes as Outcome[];
   }
   const taken = await takeSeats(trx, eventId, candidates.map((r) => r.quantity));
+  if (taken) deps.glance.saw(eventId, taken.available);
   const granted = candidates.filter((_, i) => taken?.granted[i]);
   const refused = candidates.filter((_, i) => !taken?.granted[i]);
   for (const r of refused) outcomes[requests.indexOf(r)] = { error: taken?.on_sale ? soldOut(taken.available) : notOnSale() };

@@ -11,7 +11,7 @@ import { availabilityChanged, takeSeats } from './ledger.repository.js';
  * the booking, its audit row and message, and last the seats (the event's row is locked from there to
  * the commit, and the event checked on sale). Every hold of an event queues on that row.
  */
-export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config'>): HoldWriter {
+export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'glance'>): HoldWriter {
   return {
     strategy: 'single',
     hold: (r) => deps.transaction(async (trx: Tx): Promise<HoldResult> => {
@@ -24,6 +24,7 @@ export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' |
       await audit(trx, [{ booking, before: null, action: 'held', actor: r.actor, request: r.actor.request }]);
       await deps.outbox.add(trx, bookingMessage('bookings.booking.held', booking));
       const taken = await takeSeats(trx, r.event_id, [r.quantity]);
+      if (taken) deps.glance.saw(r.event_id, taken.available);
       if (!taken?.on_sale) throw notOnSale();
       if (!taken.granted[0]) throw soldOut(taken.available);
       await deps.outbox.add(trx, availabilityChanged({ ...taken, event_id: r.event_id }));

@@ -7,6 +7,7 @@ import { bookingsSettings, type BookingsConfig } from './bookings.settings.js';
 import type { DB as BookingsTables } from './bookings.tables.js';
 import { catalogueConsumer } from './catalogue.consumer.js';
 import { expiryTask } from './expiry.task.js';
+import { createGlance } from './glance.js';
 import { batchWriter } from './hold.batch.js';
 import { singleWriter } from './hold.single.js';
 import type { HoldWriter } from './hold.js';
@@ -34,7 +35,7 @@ export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => Hold
     errors: bookingsError.table,
 
     create(ctx) {
-      const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config };
+      const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config, glance: createGlance(ctx.db) };
       const deps: BookingsDeps = {
         ...base,
         payments: paymentProvider(ctx.config),
