@@ -35,8 +35,8 @@ const TIMEOUT_MS = 10_000;
 /** `lock` is the L baseline: leave it out only to profile the others. */
 const strategies = (process.env.BENCH_STRATEGIES ?? 'batch,single,lock').split(',');
 
-const quantile = (xs: number[], q: number) => {
-  if (!xs.length) return NaN;
+const quantile = (xs: number[], q: number): number | string => {
+  if (!xs.length) return '–';
   const sorted = [...xs].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 };
@@ -209,7 +209,7 @@ try {
   const { b4, b4prime } = await baselines(backing.databaseUrl);
   const lOf = (s: Sale) => sales.find((x) => x.strategy === 'lock' && x.seats === s.seats && x.users === s.users) ?? { holdsPerS: NaN };
   rows = [
-    { workload: 'B4 pgbench hot row (64 clients)', 'holds/s': b4, 'req/s': '', ok_p50_ms: '', ok_p99_ms: '', refused_p50_ms: '', refused_p99_ms: '', 'x B4': 1, 'x L': '', gates: '', cpu: '' },
+    { workload: 'B4 pgbench hot row (64 clients)', 'holds/s': b4, 'req/s': '', ok_p50_ms: '', ok_p95_ms: '', ok_p99_ms: '', refused_p50_ms: '', refused_p99_ms: '', 'x B4': 1, 'x L': '', gates: '', cpu: '' },
     { workload: "B4' pgbench, the single strategy's hold statements", 'holds/s': b4prime, 'x B4': ratio(b4prime, b4) },
     ...sales.map((s) => {
       const gates = Object.values(s.gates).every((g) => g === 0);
