@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { newId, type App, type DomainEvent } from '../../src/kernel/index.js';
+import { defineModule, newId, type App, type DomainEvent } from '../../src/kernel/index.js';
 import type { Evently } from '../../src/main.js';
 import { call, type Called } from './auth.js';
 
@@ -37,7 +37,15 @@ export async function publishedEvent(app: App, adminToken: string, overrides: Re
 }
 
 /**
- * What the bookings module will publish when an event's seats move (its contract is in
+ * The bookings module replaced by one that does nothing: the events suites play its part on the bus
+ * (seatsChanged), with ledger versions of their own that the real ledger's messages would contend with.
+ */
+export const WITHOUT_BOOKINGS = {
+  bookings: defineModule({ name: 'bookings', description: 'Played by the test (seatsChanged)', schema: 'bookings', migrationsDir: null, create: () => ({}) }),
+};
+
+/**
+ * What the bookings module publishes when an event's seats move (its contract is in
  * src/contracts/bookings.ts). Bookings is built later: until then tests stand in for it on the bus.
  */
 export async function seatsChanged(evently: Evently, p: { event_id: string; capacity: number; held: number; sold: number; ledger_version: number }): Promise<void> {

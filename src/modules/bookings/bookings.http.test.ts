@@ -143,6 +143,44 @@ describe('bookings over HTTP', () => {
     assertError(await book(app, alice.access_token, e.id, 1), 409, 'EVENT_NOT_BOOKABLE', 'a cancelled event');
   });
 
+  it('admin routes: 401 anonymous, 403 users; stats (reachable, not taken for an id), filters, manual confirm, refund past the cut-off, the sweep now, the audit log', async () => {
+    const ADMIN = '/api/v1/admin/bookings';
+    const e = await eventOnSale(app, admin, { capacity: 10, price: '5.00' }, 0.5); // starts in 12 h: inside the 24 h cut-off
+    const hold = (await book(app, alice.access_token, e.id, 2)).body;
+    const routes: [string, string][] = [
+      ['GET', ADMIN], ['GET', `${ADMIN}/stats`], ['POST', `${ADMIN}/expire`], ['GET', `${ADMIN}/${hold.id}`], ['PUT', `${ADMIN}/${hold.id}/confirm`],
+      ['PUT', `${ADMIN}/${hold.id}/refund`], ['PUT', `${ADMIN}/${hold.id}/cancel`], ['GET', '/api/v1/admin/audit-logs'], ['GET', '/api/v1/availability/stats'],
+    ];
+    for (const [method, path] of routes) {
+      assertError(await call(app, method, path), 401, 'UNAUTHENTICATED', `${method} ${path} anonymous`);
+      assertError(await call(app, method, path, { token: bob.access_token }), 403, 'FORBIDDEN', `${method} ${path} as a user`);
+    }
+    const confirmed = await call(app, 'PUT', `${ADMIN}/${hold.id}/confirm`, { token: admin });
+    assert.equal(confirmed.body.status, 'confirmed', JSON.stringify(confirmed.body));
+    assertError(await call(app, 'PUT', `${BOOKINGS}/${hold.id}/cancel`, { token: alice.access_token }), 409, 'REFUND_CUTOFF', 'the owner, 12 h before');
+    const stats = await call(app, 'GET', `${ADMIN}/stats?event_id=${e.id}`, { token: admin });
+    assert.equal(stats.status, 200, JSON.stringify(stats.body));
+    assert.deepEqual(stats.body.by_status.confirmed, { bookings: 1, seats: 2 });
+    assert.deepEqual(stats.body.revenue, { USD: '10.00' });
+    assert.equal((await call(app, 'PUT', `${ADMIN}/${hold.id}/refund`, { token: admin, body: { reason: 'goodwill' } })).body.status, 'refunded');
+    const listed = await call(app, 'GET', `${ADMIN}?event_id=${e.id}&status=refunded`, { token: admin });
+    assert.deepEqual(listed.body.items.map((b: { id: string }) => b.id), [hold.id]);
+    assert.equal((await call(app, 'GET', `${ADMIN}?reference=${hold.reference.toLowerCase()}`, { token: admin })).body.total, 1);
+    const late = (await book(app, bob.access_token, e.id, 1)).body;
+    await sqlRows(t.database.url, "update bookings.bookings set expires_at = now() - interval '1 second' where id = $1", [late.id]);
+    const swept = await call(app, 'POST', `${ADMIN}/expire`, { token: admin });
+    assert.equal(swept.status, 200);
+    assert.equal((await call(app, 'GET', `${ADMIN}/${late.id}`, { token: admin })).body.status, 'expired');
+    const audit = await call(app, 'GET', `/api/v1/admin/audit-logs?booking_id=${hold.id}`, { token: admin });
+    assert.deepEqual(audit.body.items.map((a: { action: string }) => a.action), ['refunded', 'confirmed', 'held']);
+    assert.equal(audit.body.items[0].reason, 'goodwill');
+    assert.equal(audit.body.items[1].actor_role, 'admin');
+    assert.ok(audit.body.items[2].request_id, 'the request id of the hold');
+    const seatsNow = await call(app, 'GET', '/api/v1/availability/stats', { token: admin });
+    assert.equal(seatsNow.status, 200);
+    assert.ok(seatsNow.body.events >= 1);
+  });
+
   it('the ledger follows the catalogue by version: a capacity edit keeps the seats taken; an old message changes nothing', async () => {
     const e = await eventOnSale(app, admin, { capacity: 5, max_per_user: 5, max_per_booking: 5 });
     assert.equal((await book(app, alice.access_token, e.id, 4)).status, 201);

@@ -100,3 +100,55 @@ export const CheckView = Type.Object({
   bookable: Type.Boolean({ description: 'The event is on sale and has that many seats now (a hold is still needed to get them)' }),
   available: Type.Integer(),
 });
+
+export const AdminBookingQuery = StrictObject({
+  event_id: Type.Optional(Id),
+  user_id: Type.Optional(Id),
+  status: Type.Optional(Status),
+  reference: Type.Optional(Type.String({ pattern: '^[Bb][Kk]-[0-9]{8}-[0-9A-Za-z]{8}$' })),
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+});
+export type AdminBookingQuery = Static<typeof AdminBookingQuery>;
+
+export const StatsQuery = StrictObject({ event_id: Type.Optional(Id) });
+export const BookingStats = Type.Object({
+  event_id: Type.Union([Id, Type.Null()]),
+  by_status: Type.Record(Type.String(), Type.Object({ bookings: Type.Integer(), seats: Type.Integer() })),
+  revenue: Type.Record(Type.String(), Money, { description: 'Confirmed bookings per currency (refunded ones are not counted)' }),
+});
+
+export const AuditQuery = StrictObject({
+  booking_id: Type.Optional(Id),
+  event_id: Type.Optional(Id),
+  actor_id: Type.Optional(Id),
+  action: Type.Optional(Type.Enum(['held', 'confirmed', 'cancelled', 'expired', 'refunded'])),
+  from: Type.Optional(Time),
+  to: Type.Optional(Time),
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  size: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+});
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditPage = Type.Object({
+  items: Type.Array(Type.Object({
+    id: Type.Integer(),
+    booking_id: Id,
+    event_id: Id,
+    action: Type.String(),
+    actor_id: Type.Union([Id, Type.Null()]),
+    actor_role: Type.String(),
+    before: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+    after: Type.Record(Type.String(), Type.Unknown()),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    request_id: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    at: Time,
+  })),
+  page: Type.Integer(),
+  size: Type.Integer(),
+  total: Type.Integer(),
+});
+
+export const ExpireResult = Type.Object({ expired: Type.Integer({ description: 'Holds released by this sweep' }) });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineModule } from '../../kernel/index.js';
+import { bookingsAdminRoutes } from './admin.routes.js';
 import { availabilityRoutes, bookingRoutes } from './bookings.routes.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { bookingsError } from './bookings.errors.js';
@@ -47,6 +48,7 @@ export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => Hold
           availabilityRoutes(app, deps);
           // In a scope of its own: its hooks make every booking route need a token and no-store.
           await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
+          await app.register(async (scope) => bookingsAdminRoutes(scope as typeof app, deps, ctx.access));
         },
         consumers: [catalogueConsumer(deps)],
         tasks: [expiryTask(deps)],

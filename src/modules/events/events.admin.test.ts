@@ -8,7 +8,7 @@ import { after, before, describe, it } from '../../../test/support/suite.js';
 import { EVENTS_EVENTS } from '../../contracts/events.js';
 import { contractViolation } from '../../contracts/contract.js';
 import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, call, eventually, login, signUp, sqlRows } from '../../../test/support/auth.js';
-import { ADMIN_EVENTS, assertError, createEvent, eventBody, namesField, publishedEvent, seatsChanged } from '../../../test/support/events.js';
+import { ADMIN_EVENTS, assertError, createEvent, eventBody, namesField, publishedEvent, seatsChanged, WITHOUT_BOOKINGS } from '../../../test/support/events.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import type { App } from '../../kernel/index.js';
 
@@ -27,7 +27,7 @@ describe('events admin API', () => {
   const messages = (id: string) => sqlRows<OutboxRow>(t.database.url, "select type, version, payload from events.outbox where payload->>'event_id' = $1 order by seq", [id]);
 
   before(async () => {
-    t = await startTestEvently({ redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+    t = await startTestEvently({ modules: WITHOUT_BOOKINGS, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     app = t.evently.app;
     admin = (await login(app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
     user = (await signUp(app, `events-user-${Date.now()}@example.com`)).access_token;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../../../test/support/suite.js';
 import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, call, eventually, login, signUp, sqlRows, type Called } from '../../../test/support/auth.js';
-import { ADMIN_EVENTS, assertError, createEvent, namesField, publishedEvent, seatsChanged } from '../../../test/support/events.js';
+import { ADMIN_EVENTS, assertError, createEvent, namesField, publishedEvent, seatsChanged, WITHOUT_BOOKINGS } from '../../../test/support/events.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import type { App } from '../../kernel/index.js';
 
@@ -33,7 +33,7 @@ describe('events public browse', () => {
   };
 
   before(async () => {
-    t = await startTestEvently({ redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+    t = await startTestEvently({ modules: WITHOUT_BOOKINGS, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     app = t.evently.app;
     admin = (await login(app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
     user = (await signUp(app, `browser-${Date.now()}@example.com`)).access_token;

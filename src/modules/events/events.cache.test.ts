@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../../../test/support/suite.js';
 import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, call, eventually, login, sqlRows } from '../../../test/support/auth.js';
-import { ADMIN_EVENTS, publishedEvent, seatsChanged } from '../../../test/support/events.js';
+import { ADMIN_EVENTS, publishedEvent, seatsChanged, WITHOUT_BOOKINGS } from '../../../test/support/events.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import { skipWithoutRedis } from '../../../test/support/redis.js';
 import type { App } from '../../kernel/index.js';
@@ -35,8 +35,8 @@ describe('events cache across instances', { skip: skipWithoutRedis() }, () => {
   let admin: string;
 
   before(async () => {
-    a = await startTestEvently({ redis: true, env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
-    b = await startTestEvently({ redis: true, database: a.database, redisPrefix: a.redisPrefix, env: NO_AUTH_LIMITS });
+    a = await startTestEvently({ modules: WITHOUT_BOOKINGS, redis: true, env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+    b = await startTestEvently({ modules: WITHOUT_BOOKINGS, redis: true, database: a.database, redisPrefix: a.redisPrefix, env: NO_AUTH_LIMITS });
     admin = (await login(a.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
   }, { timeout: 60_000 });
   after(async () => {
@@ -142,7 +142,7 @@ describe('events seats and atomic changes', () => {
   let admin: string;
 
   before(async () => {
-    t = await startTestEvently({ redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
+    t = await startTestEvently({ modules: WITHOUT_BOOKINGS, redis: 'when-available', env: { ...NO_AUTH_LIMITS, ...ADMIN_ENV } });
     admin = (await login(t.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
   }, { timeout: 60_000 });
   after(() => t?.close(), { timeout: 60_000 });
