@@ -73,7 +73,7 @@ async function baselines(url: string): Promise<{ b4: number; b4prime: number }> 
   await sqlOn(url, 'insert into public.inv values (1, 1000000000) on conflict do nothing');
   const b4 = pgbench(url, 'UPDATE public.inv SET remaining = remaining - 1 WHERE id = 1 AND remaining >= 1;\n', 64);
   const event = randomUUID();
-  await sqlOn(url, 'insert into bookings.ledgers (event_id, total, available, held, confirmed) values ($1, 1000000000, 1000000000, 0, 0)', [event]);
+  await sqlOn(url, 'insert into bookings.ledgers (event_id, capacity, total, available, held, confirmed) values ($1, 1000000000, 1000000000, 1000000000, 0, 0)', [event]);
   // The single strategy's hold, as SQL: the user's cap, the booking, and last the ledger's update.
   const hold = [
     '\\set u random(1, 1000000000)',

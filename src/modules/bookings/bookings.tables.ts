@@ -92,6 +92,7 @@ export interface BookingsInbox {
 
 export interface BookingsLedgers {
   available: number;
+  capacity: number;
   confirmed: number;
   event_id: string;
   held: number;

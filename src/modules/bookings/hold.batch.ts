@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { AppError, Tx } from '../../kernel/index.js';
-import { audit, newReference, type Booking } from './booking.repository.js';
+import { AppError, type Tx } from '../../kernel/index.js';
+import { audit, findBooking, newReference, type Booking } from './booking.repository.js';
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { holdRow, keyReused, notOnSale, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
@@ -12,7 +12,7 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-type Outcome = { ok: HoldResult } | { error: AppError } | { replayOf: string };
+type Outcome = { ok: HoldResult } | { error: AppError };
 
 /**
  * Holds grouped into one transaction per event: while one batch of an event commits, the holds that
@@ -25,38 +25,57 @@ type Outcome = { ok: HoldResult } | { error: AppError } | { replayOf: string };
 export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'db' | 'glance'>, maxBatch: number): HoldWriter {
   const queues = new Map<string, Waiting[]>();
 
-  async function drain(eventId: string): Promise<void> {
-    const queue = queues.get(eventId)!;
-    while (queue.length) {
-      const batch: Waiting[] = [];
-      const users = new Set<string>();
-      // One hold per user per batch (a user's cap row can be upserted once per statement).
-      for (let i = 0; i < queue.length && batch.length < maxBatch;) {
-        const w = queue[i]!;
-        if (users.has(w.request.actor.id)) {
-          i++;
-          continue;
-        }
-        users.add(w.request.actor.id);
-        batch.push(w);
-        queue.splice(i, 1);
-      }
-      let outcomes: Outcome[];
-      try {
-        outcomes = await deps.transaction((trx) => writeBatch(deps, trx, batch.map((w) => w.request)));
-      } catch (err) {
-        for (const w of batch) w.reject(err);
+  /** Takes the next batch from the queue: arrival order, at most `maxBatch`, one hold per user. */
+  function nextBatch(queue: Waiting[]): Waiting[] {
+    const batch: Waiting[] = [];
+    const users = new Set<string>();
+    for (let i = 0; i < queue.length && batch.length < maxBatch;) {
+      const w = queue[i]!;
+      if (users.has(w.request.actor.id)) {
+        i++;
         continue;
       }
-      const replays = await Promise.all(outcomes.map((o) => ('replayOf' in o ? deps.db.selectFrom('bookings.bookings').selectAll().where('id', '=', o.replayOf).executeTakeFirst() : undefined)));
-      batch.forEach((w, i) => {
-        const o = outcomes[i]!;
-        if ('ok' in o) w.resolve(o.ok);
-        else if ('error' in o) w.reject(o.error);
-        else w.resolve({ booking: replays[i] as Booking, replayed: true });
-      });
+      users.add(w.request.actor.id);
+      batch.push(w);
+      queue.splice(i, 1);
     }
-    queues.delete(eventId);
+    return batch;
+  }
+
+  /**
+   * Writes a batch and answers each of its holds. A batch that fails as a whole for a reason of its
+   * own (not an unavailable database) is tried again hold by hold, so one bad hold fails alone.
+   */
+  async function settle(batch: Waiting[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await deps.transaction((trx) => writeBatch(deps, trx, batch.map((w) => w.request)));
+    } catch (err) {
+      const unavailable = err instanceof AppError && (err.status === 503 || err.status === 429);
+      if (batch.length > 1 && !unavailable) {
+        for (const w of batch) await settle([w]);
+        return;
+      }
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if ('ok' in o) w.resolve(o.ok);
+      else w.reject(o.error);
+    });
+  }
+
+  /** Writes the event's queue batch after batch until it is empty; every hold in it is answered. */
+  async function drain(eventId: string): Promise<void> {
+    const queue = queues.get(eventId)!;
+    try {
+      while (queue.length) await settle(nextBatch(queue));
+    } catch (err) {
+      for (const w of queue.splice(0)) w.reject(err);
+    } finally {
+      queues.delete(eventId);
+    }
   }
 
   return {
@@ -69,6 +88,7 @@ export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 
           return;
         }
         queues.set(request.event_id, [{ request, resolve, reject }]);
+        // drain answers every hold it takes, and rejects the rest if it ever fails itself.
         void drain(request.event_id);
       });
     },
@@ -95,7 +115,13 @@ async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config' | 'glance
         .where((eb) => eb.or(earlier.map((r) => eb.and([eb('user_id', '=', r.actor.id), eb('key', '=', r.key!.key)])))).execute());
       for (const r of earlier) {
         const row = rows.find((x) => x.user_id === r.actor.id && x.key === r.key!.key)!;
-        outcomes[requests.indexOf(r)] = row.request_hash === r.key!.hash ? { replayOf: row.booking_id } : { error: keyReused() };
+        if (row.request_hash !== r.key!.hash) {
+          outcomes[requests.indexOf(r)] = { error: keyReused() };
+          continue;
+        }
+        const booking = await findBooking(trx, row.booking_id);
+        if (!booking) throw new Error(`idempotency key of ${r.actor.id} names booking ${row.booking_id}, which does not exist`);
+        outcomes[requests.indexOf(r)] = { ok: { booking, replayed: true } };
       }
     }
   }

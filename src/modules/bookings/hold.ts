@@ -44,9 +44,16 @@ export function holdRow(r: HoldRequest, reference: string, holdMs: number) {
     user_id: r.actor.id,
     event_id: r.event_id,
     quantity: r.quantity,
-    amount: (Number(r.price) * r.quantity).toFixed(2),
+    amount: times(r.price, r.quantity),
     currency: r.currency,
     notes: r.notes,
     expires_at: new Date(Date.now() + holdMs),
   };
+}
+
+/** "12.50" × 3 → "37.50", exactly (in cents, as integers: money is never a float). */
+export function times(price: string, quantity: number): string {
+  const [whole = '0', fraction = ''] = price.split('.');
+  const cents = (BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0').slice(0, 2))) * BigInt(quantity);
+  return `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
 }

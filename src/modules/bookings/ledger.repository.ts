@@ -7,6 +7,7 @@ type Executor = Kysely<BookingsTables> | Transaction<BookingsTables>;
 
 export interface Ledger {
   event_id: string;
+  capacity: number;
   total: number;
   available: number;
   held: number;
@@ -27,14 +28,16 @@ export async function findLedger(db: Executor, eventId: string): Promise<Ledger 
  * Returns the ledger after the change, or undefined when nothing moved.
  */
 export async function resizeLedger(db: Executor, eventId: string, capacity: number): Promise<Ledger | undefined> {
+  const total = sql<number>`greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed)`;
   return db
     .insertInto('bookings.ledgers')
-    .values({ event_id: eventId, total: capacity, available: capacity, held: 0, confirmed: 0 })
+    .values({ event_id: eventId, capacity, total: capacity, available: capacity, held: 0, confirmed: 0 })
     .onConflict((oc) => oc.column('event_id').doUpdateSet({
-      total: sql`greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed)`,
-      available: sql`greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed) - bookings.ledgers.held - bookings.ledgers.confirmed`,
+      capacity,
+      total,
+      available: sql`${total} - bookings.ledgers.held - bookings.ledgers.confirmed`,
       version: sql`bookings.ledgers.version + 1`,
-    }).where(sql<boolean>`bookings.ledgers.total <> greatest(${capacity}, bookings.ledgers.held + bookings.ledgers.confirmed)`))
+    }).where(sql<boolean>`bookings.ledgers.capacity <> ${capacity}`))
     .returningAll()
     .executeTakeFirst() as Promise<Ledger | undefined>;
 }
@@ -46,11 +49,14 @@ export async function resizeLedger(db: Executor, eventId: string, capacity: numb
  */
 export async function moveSeats(db: Executor, eventId: string, move: SeatMove, seats: number): Promise<Ledger | undefined> {
   const [from, to] = MOVES[move];
+  // Seats given back above the capacity (after a cut) leave the ledger instead of going on sale.
+  const shrink = to === 'available' ? sql<number>`least(total - capacity, ${seats})` : sql<number>`0`;
   return db
     .updateTable('bookings.ledgers')
     .set({
       [from]: sql`${sql.ref(from)} - ${seats}`,
-      [to]: sql`${sql.ref(to)} + ${seats}`,
+      [to]: sql`${sql.ref(to)} + ${seats} - ${shrink}`,
+      total: sql`total - ${shrink}`,
       version: sql`version + 1`,
     })
     .where('event_id', '=', eventId)
@@ -71,7 +77,7 @@ export function availabilityChanged(l: Ledger): NewEvent<BookingsPayload<'bookin
   return {
     type: 'bookings.availability.changed',
     version: 1,
-    payload: { event_id: l.event_id, capacity: l.total, held: l.held, sold: l.confirmed, available: l.available, ledger_version: l.version },
+    payload: { event_id: l.event_id, capacity: l.capacity, held: l.held, sold: l.confirmed, available: l.available, ledger_version: l.version },
   };
 }
 

@@ -14,16 +14,20 @@ create table bookings.events (
 
 -- The seats of an event. Every seat is available, held (a live hold or a waitlist offer) or
 -- confirmed, and none is ever counted twice or lost: the database refuses any other state. `total`
--- is the capacity, or more while a capacity cut leaves more seats sold than the new capacity.
+-- is the capacity, or more while a capacity cut leaves more seats taken than the new capacity: then
+-- nothing is available, and each seat given back shrinks `total` until it is the capacity again.
 create table bookings.ledgers (
   event_id   uuid primary key,
-  total      integer not null check (total >= 0),
+  capacity   integer not null check (capacity > 0),
+  total      integer not null check (total >= capacity),
   available  integer not null check (available >= 0),
   held       integer not null check (held >= 0),
   confirmed  integer not null check (confirmed >= 0),
   -- Bumped by every change; bookings.availability.changed carries it.
   version    bigint not null default 1 check (version > 0),
-  check (available + held + confirmed = total)
+  check (available + held + confirmed = total),
+  -- Above the capacity, no seat is for sale.
+  check (total = capacity or available = 0)
 );
 
 create table bookings.bookings (
@@ -34,7 +38,8 @@ create table bookings.bookings (
   quantity      integer not null check (quantity > 0),
   status        text not null check (status in ('pending', 'confirmed', 'cancelled', 'expired', 'refunded')),
   -- The price of the seats when they were held: later price changes do not move it.
-  amount        numeric(12, 2) not null check (amount >= 0),
+  -- Up to 1,000 seats at the highest price an event may have (99,999,999.99).
+  amount        numeric(14, 2) not null check (amount >= 0),
   currency      char(3) not null,
   notes         text check (char_length(notes) <= 1000),
   expires_at    timestamptz not null,

@@ -5,7 +5,7 @@
 -- miss each other: either the hold commits first and is cancelled with the rest, or it sees the
 -- event cancelled and takes nothing.
 create function bookings.take_seats(p_event uuid, p_quantities integer[])
-returns table (on_sale boolean, granted boolean[], total integer, available integer, held integer, confirmed integer, version bigint)
+returns table (on_sale boolean, granted boolean[], capacity integer, total integer, available integer, held integer, confirmed integer, version bigint)
 language plpgsql as $$
 declare
   left_now integer;
@@ -30,11 +30,11 @@ begin
     end if;
   end loop;
   if taken = 0 then
-    return query select selling, result, l.total, l.available, l.held, l.confirmed, l.version from bookings.ledgers l where l.event_id = p_event;
+    return query select selling, result, l.capacity, l.total, l.available, l.held, l.confirmed, l.version from bookings.ledgers l where l.event_id = p_event;
     return;
   end if;
   return query
     update bookings.ledgers l set available = l.available - taken, held = l.held + taken, version = l.version + 1
     where l.event_id = p_event
-    returning selling, result, l.total, l.available, l.held, l.confirmed, l.version;
+    returning selling, result, l.capacity, l.total, l.available, l.held, l.confirmed, l.version;
 end $$;
