@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { BEARER, errorResponses, type Access, type App } from '../../kernel/index.js';
+import { BEARER, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
 import { adminConfirm, adminRefund, auditLog, bookingStats, expireNow, listBookings } from './booking-admin.service.js';
 import { cancelBooking, visibleBooking } from './booking-change.service.js';
@@ -13,11 +13,7 @@ const security = BEARER;
 /** SPEC §5 admin routes. Register in a scope of their own: its hooks make every route admins-only and uncached. */
 export function bookingsAdminRoutes(app: App, deps: BookingsDeps, access: Access): void {
   const base = '/api/v1/admin/bookings';
-  app.addHook('onRequest', access.requireRole('admin'));
-  app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('cache-control', 'no-store');
-    return payload;
-  });
+  privateScope(app, access.requireRole('admin'));
 
   app.get(base, {
     schema: { tags, summary: 'Every booking: filters by event, user, status, reference', operationId: 'adminListBookings', security, querystring: AdminBookingQuery, response: { 200: BookingPage, ...errorResponses(400, 401, 403) } },

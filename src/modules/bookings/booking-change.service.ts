@@ -43,6 +43,7 @@ export async function applyChange(
   const ledger = await moveSeats(trx, b.event_id, move, b.quantity);
   if (!ledger) throw new Error(`ledger of ${b.event_id} has not the ${b.quantity} seat(s) a ${b.status} booking counts`);
   await deps.outbox.add(trx, availabilityChanged(ledger));
+  deps.glance.saw(b.event_id, ledger.available);
   return after;
 }
 

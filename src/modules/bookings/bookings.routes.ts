@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { AppError, BEARER, PUBLIC, errorResponses, type Access, type App } from '../../kernel/index.js';
+import { AppError, BEARER, PUBLIC, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
 import { createBooking } from './booking-create.service.js';
 import { cancelBooking, confirmBooking, visibleBooking } from './booking-change.service.js';
@@ -18,11 +18,7 @@ const security = BEARER;
 export function bookingRoutes(app: App, deps: BookingsDeps, access: Access): void {
   const tags = ['bookings'];
   const base = '/api/v1/bookings';
-  app.addHook('onRequest', access.requireAuth);
-  app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('cache-control', 'no-store');
-    return payload;
-  });
+  privateScope(app, access.requireAuth);
 
   app.post(base, {
     schema: {

@@ -31,6 +31,7 @@ export async function expireDue(deps: BookingsDeps, trx: Tx, limit: number): Pro
     const ledger = await moveSeats(trx, eventId, 'release', seats);
     if (!ledger) throw new Error(`ledger of ${eventId} has not the ${seats} held seat(s) its expired holds count`);
     await deps.outbox.add(trx, availabilityChanged(ledger));
+    deps.glance.saw(eventId, ledger.available);
   }
   return expired.length;
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { BEARER, errorResponses, type Access, type App } from '../../kernel/index.js';
+import { BEARER, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
 import * as admin from './event-admin.service.js';
 import type { EventRecord } from './event.repository.js';
 import { eventView } from './event.views.js';
@@ -13,12 +13,7 @@ const view = (e: EventRecord) => eventView(e, new Date(), true);
 /** SPEC §4 admin routes: the catalogue's lifecycle. Register in a scope of their own: its hooks make every route admins-only. */
 export function eventsAdminRoutes(app: App, deps: EventsDeps, access: Access): void {
   const base = '/api/v1/admin/events';
-  // onRequest: a caller without the role is turned away before its body is even read or validated.
-  app.addHook('onRequest', access.requireRole('admin'));
-  app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('cache-control', 'no-store');
-    return payload;
-  });
+  privateScope(app, access.requireRole('admin'));
 
   app.post(base, {
     schema: { tags, summary: 'Create an event (a draft)', operationId: 'createEvent', security, body: EventBody, response: { 201: EventView, ...errorResponses(400, 401, 403) } },
