@@ -42,7 +42,12 @@ export async function startTestEvently(options: {
   };
   const config = loadEventlyConfig({ env, envFile: false });
   const logger = createLogger({ level: config.log.level, service: 'evently-test' });
-  const evently = await buildEvently(config, { logger, modules: options.modules });
+  const evently = await buildEvently(config, { logger, modules: options.modules }).catch(async (err: unknown) => {
+    // A start that is refused (what some tests expect) may have written keys already: leave none.
+    if (redis && !options.redisPrefix) await dropPrefix(prefix);
+    if (!options.database) await database.drop();
+    throw err;
+  });
   if (options.listen) await evently.listen();
   return {
     evently,
