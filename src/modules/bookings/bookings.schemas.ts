@@ -24,11 +24,15 @@ export type CancelBookingBody = Static<typeof CancelBookingBody>;
 export const BookingParams = StrictObject({ id: Id });
 export const EventParams = StrictObject({ event_id: Id });
 
+const Paging = {
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+};
+
 export const BookingQuery = StrictObject({
   status: Type.Optional(Status),
   event_id: Type.Optional(Id),
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  ...Paging,
 });
 export type BookingQuery = Static<typeof BookingQuery>;
 
@@ -102,12 +106,9 @@ export const CheckView = Type.Object({
 });
 
 export const AdminBookingQuery = StrictObject({
-  event_id: Type.Optional(Id),
+  ...BookingQuery.properties,
   user_id: Type.Optional(Id),
-  status: Type.Optional(Status),
   reference: Type.Optional(Type.String({ pattern: '^[Bb][Kk]-[0-9]{8}-[0-9A-Za-z]{8}$' })),
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
 });
 export type AdminBookingQuery = Static<typeof AdminBookingQuery>;
 
@@ -125,8 +126,7 @@ export const AuditQuery = StrictObject({
   action: Type.Optional(Type.Enum(['held', 'confirmed', 'cancelled', 'expired', 'refunded'])),
   from: Type.Optional(Time),
   to: Type.Optional(Time),
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  size: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  ...Paging,
 });
 export type AuditQuery = Static<typeof AuditQuery>;
 

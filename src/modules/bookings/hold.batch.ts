@@ -22,7 +22,7 @@ type Outcome = { ok: HoldResult } | { error: AppError };
  * availability message per batch) and commits. A hold that arrives when none is in flight goes at
  * once: batching adds no wait, it only shares the commit.
  */
-export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'db' | 'glance'>, maxBatch: number): HoldWriter {
+export function batchWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' | 'config' | 'glance'>, maxBatch: number): HoldWriter {
   const queues = new Map<string, Waiting[]>();
 
   /** Takes the next batch from the queue: arrival order, at most `maxBatch`, one hold per user. */

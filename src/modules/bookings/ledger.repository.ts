@@ -16,7 +16,7 @@ export interface Ledger {
 }
 
 /** A move of seats between the ledger's columns; the database refuses any that breaks its invariant. */
-export type SeatMove = 'hold' | 'release' | 'confirm' | 'refund';
+export type SeatMove = 'release' | 'confirm' | 'refund';
 
 export async function findLedger(db: Executor, eventId: string): Promise<Ledger | undefined> {
   return db.selectFrom('bookings.ledgers').selectAll().where('event_id', '=', eventId).executeTakeFirst() as Promise<Ledger | undefined>;
@@ -43,9 +43,9 @@ export async function resizeLedger(db: Executor, eventId: string, capacity: numb
 }
 
 /**
- * Moves `seats` seats in one conditional update: `hold` takes available seats (none taken if fewer
- * are left), `release` gives held ones back, `confirm` turns held into confirmed, `refund` gives
- * confirmed ones back. Undefined when the seats are not there (a hold on a sold-out event).
+ * Moves `seats` seats in one conditional update: `release` gives held ones back, `confirm` turns held
+ * into confirmed, `refund` gives confirmed ones back. Undefined when the seats are not there. (Holds
+ * take seats with takeSeats, which also checks the event is on sale.)
  */
 export async function moveSeats(db: Executor, eventId: string, move: SeatMove, seats: number): Promise<Ledger | undefined> {
   const [from, to] = MOVES[move];
@@ -66,7 +66,6 @@ export async function moveSeats(db: Executor, eventId: string, move: SeatMove, s
 }
 
 const MOVES: Record<SeatMove, readonly ['available' | 'held' | 'confirmed', 'available' | 'held' | 'confirmed']> = {
-  hold: ['available', 'held'],
   release: ['held', 'available'],
   confirm: ['held', 'confirmed'],
   refund: ['confirmed', 'available'],
