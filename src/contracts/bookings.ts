@@ -24,6 +24,26 @@ const BookingState = Type.Object({
 
 const booking = { version: 1, payload: BookingState } as const;
 
+/** A waitlist entry as it is after the change the message reports. */
+const WaitlistState = Type.Object({
+  entry_id: Uuid,
+  user_id: Uuid,
+  event_id: Uuid,
+  quantity: Type.Integer({ minimum: 1 }),
+  priority: Type.Integer(),
+  status: Type.Enum(['waiting', 'offered', 'converted', 'cancelled', 'expired']),
+  /** Place in the line (1 is next) while waiting; null otherwise. */
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** Until when an offer holds its seats. */
+  offer_expires_at: Type.Union([Time, Type.Null()]),
+  /** The booking an accepted offer became. */
+  booking_id: Type.Union([Uuid, Type.Null()]),
+  reason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+  entity_version: EntityVersion,
+});
+
+const waitlist = { version: 1, payload: WaitlistState } as const;
+
 /**
  * The events the bookings module publishes. Consumers: events (the seats shown in the catalogue),
  * notifications (a mail per booking change), analytics.
@@ -32,8 +52,10 @@ export const BOOKINGS_EVENTS = {
   /**
    * The seats of one event as the bookings ledger counts them after a change. `ledger_version`
    * grows with every change of the event's ledger, so a consumer keeps the newest whatever the
-   * delivery order. `sold` counts seats of confirmed bookings, `held` those of live holds; the
-   * bookings module has the last word on both.
+   * delivery order. `sold` counts seats of confirmed bookings, `held` those of live holds and
+   * waitlist offers; the bookings module has the last word on both. `available` is what the public
+   * can hold now: none while `waiting` entries are in the event's line (seats given back then go
+   * to the line; a few may be kept back until the head's quantity is free).
    */
   'bookings.availability.changed': {
     version: 1,
@@ -43,6 +65,7 @@ export const BOOKINGS_EVENTS = {
       held: Type.Integer({ minimum: 0 }),
       sold: Type.Integer({ minimum: 0 }),
       available: Type.Integer({ minimum: 0 }),
+      waiting: Type.Integer({ minimum: 0 }),
       ledger_version: Type.Integer({ minimum: 1 }),
     }),
   },
@@ -55,6 +78,16 @@ export const BOOKINGS_EVENTS = {
   'bookings.booking.expired': booking,
   /** A confirmed booking cancelled and paid back: seats released. */
   'bookings.booking.refunded': booking,
+  /** A user joined an event's line (with the place they got). */
+  'bookings.waitlist.joined': waitlist,
+  /** Seats are held for the entry until `offer_expires_at`: accepting turns them into a booking. */
+  'bookings.waitlist.offered': waitlist,
+  /** Left the line or declined an offer (by its owner, an admin, or the event's cancellation). */
+  'bookings.waitlist.cancelled': waitlist,
+  /** An offer ran out unaccepted, or the event stopped selling while the entry waited. */
+  'bookings.waitlist.expired': waitlist,
+  /** An offer accepted: `booking_id` is the hold it became. */
+  'bookings.waitlist.converted': waitlist,
 } as const satisfies Record<string, EventContract>;
 
 export type BookingsEventType = keyof typeof BOOKINGS_EVENTS;

@@ -55,7 +55,7 @@ export async function seatsChanged(evently: Evently, p: { event_id: string; capa
     version: 1,
     occurredAt: new Date().toISOString(),
     correlationId: null,
-    payload: { ...p, available: Math.max(0, p.capacity - p.held - p.sold) },
+    payload: { ...p, available: Math.max(0, p.capacity - p.held - p.sold), waiting: 0 },
   };
   await evently.adapters.bus.publish([event]);
 }

@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
 import { BEARER, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
-import { adminConfirm, adminRefund, auditLog, bookingStats, expireNow, listBookings } from './booking-admin.service.js';
+import { adminConfirm, adminRefund, auditLog, bookingStats, listBookings } from './booking-admin.service.js';
 import { cancelBooking, visibleBooking } from './booking-change.service.js';
 import { bookingView } from './booking.views.js';
 import type { BookingsDeps } from './bookings.deps.js';
+import { sweep } from './expiry.task.js';
 import { AdminBookingQuery, AuditPage, AuditQuery, BookingPage, BookingParams, BookingStats, BookingView, CancelBookingBody, ExpireResult, StatsQuery } from './bookings.schemas.js';
 
 const tags = ['admin: bookings'];
@@ -29,8 +30,11 @@ export function bookingsAdminRoutes(app: App, deps: BookingsDeps, access: Access
   }, async (request) => bookingStats(deps, request.query.event_id));
 
   app.post(`${base}/expire`, {
-    schema: { tags, summary: 'Release every expired hold now', operationId: 'adminExpireHolds', security, response: { 200: ExpireResult, ...errorResponses(401, 403) } },
-  }, async () => ({ expired: await expireNow(deps) }));
+    schema: { tags, summary: 'Release every expired hold and waitlist offer now', operationId: 'adminExpireHolds', security, response: { 200: ExpireResult, ...errorResponses(401, 403) } },
+  }, async () => {
+    const done = await sweep(deps);
+    return { expired: done.holds, offers_expired: done.offers };
+  });
 
   const one = { params: BookingParams };
   app.get(`${base}/:id`, {

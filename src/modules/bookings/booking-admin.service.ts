@@ -5,7 +5,6 @@ import type { Booking } from './booking.repository.js';
 import { bookingsError } from './bookings.errors.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import type { AdminBookingQuery, AuditQuery } from './bookings.schemas.js';
-import { expireDue } from './expiry.task.js';
 
 const page = (q: { page: number; size: number }) => ({ limit: q.size, offset: (q.page - 1) * q.size });
 
@@ -57,15 +56,6 @@ export async function adminRefund(deps: BookingsDeps, actor: Actor, id: string, 
   return cancelBooking(deps, actor, id, reason);
 }
 
-/** The expiry sweep, now (every replica also runs it on its own). */
-export async function expireNow(deps: BookingsDeps): Promise<number> {
-  let done = 0;
-  for (;;) {
-    const batch = await deps.transaction((trx) => expireDue(deps, trx, deps.config.expireBatch));
-    done += batch;
-    if (batch < deps.config.expireBatch) return done;
-  }
-}
 
 /** The audit log, filtered, newest first. */
 export async function auditLog(deps: BookingsDeps, q: AuditQuery) {

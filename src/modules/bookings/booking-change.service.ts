@@ -4,7 +4,8 @@ import { audit, changeBooking, findBooking, giveBackUserSeats, type Booking, typ
 import { bookingMessage } from './booking.events.js';
 import { bookingsError } from './bookings.errors.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { availabilityChanged, moveSeats, type SeatMove } from './ledger.repository.js';
+import { moveSeats, type SeatMove } from './ledger.repository.js';
+import { settle } from './line.js';
 import { PaymentDeclined } from './payment.js';
 
 const notFound = () => new AppError('NOT_FOUND', 'no such booking');
@@ -21,7 +22,8 @@ const MESSAGE = { confirmed: 'bookings.booking.confirmed', cancelled: 'bookings.
 
 /**
  * One change of one booking in the caller's transaction: the compare-and-set, the user's seats back
- * (when the booking stops being active), the ledger's move, the audit row and both messages. Undefined
+ * (when the booking stops being active), the ledger's move (seats given back go to the waitlist
+ * first), the audit row and the messages. Undefined
  * when the booking was no longer as read (someone else changed it first).
  */
 export async function applyChange(
@@ -42,8 +44,7 @@ export async function applyChange(
   // Last: the event's row stays locked only until the commit. It cannot fail: the seats are there.
   const ledger = await moveSeats(trx, b.event_id, move, b.quantity);
   if (!ledger) throw new Error(`ledger of ${b.event_id} has not the ${b.quantity} seat(s) a ${b.status} booking counts`);
-  await deps.outbox.add(trx, availabilityChanged(ledger));
-  deps.glance.saw(b.event_id, ledger.available);
+  await settle(deps, trx, ledger);
   return after;
 }
 

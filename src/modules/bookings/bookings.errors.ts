@@ -16,6 +16,14 @@ export const bookingsError = defineErrors({
   REFUND_CUTOFF: 409,
   /** The same Idempotency-Key was used with another request body. */
   IDEMPOTENCY_KEY_REUSED: 422,
+  /** The user already has a live waitlist entry for the event (waiting or offered). */
+  ALREADY_WAITLISTED: 409,
+  /** Seats can be held now: book them instead of joining the waitlist. */
+  SEATS_AVAILABLE: 409,
+  /** The change is not allowed in the entry's state (accept an offer not made, cancel a converted entry…). */
+  WAITLIST_STATE_CONFLICT: 409,
+  /** The offer ran out before it was accepted: its seats passed on. */
+  OFFER_EXPIRED: 409,
   /** The payment provider declined the payment: the hold is kept until it expires. */
   PAYMENT_DECLINED: 402,
 });

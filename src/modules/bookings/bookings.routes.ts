@@ -10,7 +10,7 @@ import {
   AuditEntryView, Availability, BookingPage, BookingParams, BookingQuery, BookingStatusView, BookingView, CancelBookingBody,
   CheckQuery, CheckView, CreateBookingBody, EventParams, IdempotencyHeaders,
 } from './bookings.schemas.js';
-import { findLedger } from './ledger.repository.js';
+import { findLedger, forSale } from './ledger.repository.js';
 
 const security = BEARER;
 
@@ -76,7 +76,7 @@ export function availabilityRoutes(app: App, deps: BookingsDeps): void {
   }, async (request, reply) => {
     const l = await ledgerOf(request.params.event_id);
     void reply.header('cache-control', 'no-cache');
-    return { event_id: l.event_id, total: l.total, available: l.available, held: l.held, confirmed: l.confirmed, sold_out: l.available === 0, version: l.version };
+    return { event_id: l.event_id, total: l.total, available: forSale(l), held: l.held, confirmed: l.confirmed, waiting: l.waiting, sold_out: forSale(l) === 0, version: l.version };
   });
 
   app.get(`${base}/check`, {
@@ -86,6 +86,6 @@ export function availabilityRoutes(app: App, deps: BookingsDeps): void {
     const event = await deps.db.selectFrom('bookings.events').select(['status', 'starts_at', 'max_per_booking']).where('event_id', '=', l.event_id).executeTakeFirst();
     const onSale = event?.status === 'published' && event.starts_at > new Date() && request.query.quantity <= event.max_per_booking;
     void reply.header('cache-control', 'no-cache');
-    return { event_id: l.event_id, quantity: request.query.quantity, bookable: onSale && l.available >= request.query.quantity, available: l.available };
+    return { event_id: l.event_id, quantity: request.query.quantity, bookable: onSale && forSale(l) >= request.query.quantity, available: forSale(l) };
   });
 }

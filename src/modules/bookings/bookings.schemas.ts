@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { StrictObject } from '../../kernel/index.js';
 
-const Time = Type.String({ format: 'date-time' });
-const Id = Type.String({ format: 'uuid' });
+export const Time = Type.String({ format: 'date-time' });
+export const Id = Type.String({ format: 'uuid' });
 const Money = Type.String({ description: 'Two decimals, e.g. "50.00"' });
 export const BOOKING_STATUSES = ['pending', 'confirmed', 'cancelled', 'expired', 'refunded'] as const;
 const Status = Type.Enum([...BOOKING_STATUSES]);
@@ -24,7 +24,7 @@ export type CancelBookingBody = Static<typeof CancelBookingBody>;
 export const BookingParams = StrictObject({ id: Id });
 export const EventParams = StrictObject({ event_id: Id });
 
-const Paging = {
+export const Paging = {
   page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
   size: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
 };
@@ -90,9 +90,10 @@ export const AuditEntryView = Type.Object({
 export const Availability = Type.Object({
   event_id: Id,
   total: Type.Integer(),
-  available: Type.Integer(),
-  held: Type.Integer(),
+  available: Type.Integer({ description: 'Seats anyone can hold now: none while people wait in line (seats given back go to the line first)' }),
+  held: Type.Integer({ description: 'Seats of live holds and waitlist offers' }),
   confirmed: Type.Integer(),
+  waiting: Type.Integer({ description: 'Entries waiting in the event\'s line' }),
   sold_out: Type.Boolean(),
   version: Type.Integer({ description: 'The ledger version: grows with every change' }),
 });
@@ -151,4 +152,7 @@ export const AuditPage = Type.Object({
   total: Type.Integer(),
 });
 
-export const ExpireResult = Type.Object({ expired: Type.Integer({ description: 'Holds released by this sweep' }) });
+export const ExpireResult = Type.Object({
+  expired: Type.Integer({ description: 'Holds released by this sweep' }),
+  offers_expired: Type.Integer({ description: 'Waitlist entries expired by this sweep (offers run out, lines of events no longer on sale)' }),
+});

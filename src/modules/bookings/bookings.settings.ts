@@ -3,6 +3,8 @@ import { int, oneOf, type ModuleSettings, type ParsedSettings } from '../../kern
 export interface BookingsConfig {
   /** How long a new booking holds its seats unless confirmed. */
   holdMs: number;
+  /** How long a waitlist offer holds its seats for the entry before they pass on. */
+  offerMs: number;
   /** Confirmed bookings are refunded on cancellation only this long before the event starts. */
   refundCutoffMs: number;
   /** How often every replica sweeps expired holds (a bounded batch each). */
@@ -18,6 +20,7 @@ export interface BookingsConfig {
 
 export const BOOKINGS_SETTINGS = {
   BOOKINGS_HOLD_MINUTES: int({ min: 1, max: 1_440, default: 15, doc: 'How long a new booking holds its seats before it expires unless confirmed.' }),
+  BOOKINGS_OFFER_MINUTES: int({ min: 1, max: 10_080, default: 30, doc: 'How long a waitlist offer holds its seats for the entry at the head of the line; unaccepted, they pass to the next entry.' }),
   BOOKINGS_REFUND_CUTOFF_HOURS: int({ min: 0, max: 8_760, default: 24, doc: 'A confirmed booking cancelled later than this before the event starts is not refunded (409 `REFUND_CUTOFF`); admins can still refund.' }),
   BOOKINGS_EXPIRE_EVERY_S: int({ min: 1, max: 3_600, default: 5, doc: 'How often each replica releases expired holds (the sweep takes rows other replicas are not handling).' }),
   BOOKINGS_EXPIRE_BATCH: int({ min: 1, max: 10_000, default: 500, doc: 'Most holds one sweep transaction expires; the sweep repeats until none is due.' }),
@@ -36,6 +39,7 @@ export const bookingsSettings: ModuleSettings<BookingsConfig> = {
     const s = raw as BookingsSettings;
     return {
       holdMs: s.BOOKINGS_HOLD_MINUTES * 60_000,
+      offerMs: s.BOOKINGS_OFFER_MINUTES * 60_000,
       refundCutoffMs: s.BOOKINGS_REFUND_CUTOFF_HOURS * 3_600_000,
       expireEveryMs: s.BOOKINGS_EXPIRE_EVERY_S * 1000,
       expireBatch: s.BOOKINGS_EXPIRE_BATCH,

@@ -98,6 +98,7 @@ export interface BookingsLedgers {
   held: number;
   total: number;
   version: Generated<number>;
+  waiting: Generated<number>;
 }
 
 export interface BookingsOutbox {
@@ -118,6 +119,22 @@ export interface BookingsUserSeats {
   user_id: string;
 }
 
+export interface BookingsWaitlist {
+  booking_id: string | null;
+  event_id: string;
+  id: string;
+  joined_at: Generated<Timestamp>;
+  offer_expires_at: Timestamp | null;
+  offered_at: Timestamp | null;
+  priority: Generated<number>;
+  quantity: number;
+  reason: string | null;
+  status: string;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+  version: Generated<number>;
+}
+
 export interface DB {
   "bookings.audit_log": BookingsAuditLog;
   "bookings.bookings": BookingsBookings;
@@ -127,4 +144,5 @@ export interface DB {
   "bookings.ledgers": BookingsLedgers;
   "bookings.outbox": BookingsOutbox;
   "bookings.user_seats": BookingsUserSeats;
+  "bookings.waitlist": BookingsWaitlist;
 }

@@ -3,7 +3,8 @@ import { EVENTS_EVENTS, type EventsEventType, type EventsPayload } from '../../c
 import type { Consumer, DomainEvent, Tx } from '../../kernel/index.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { cancelEventBookings } from './cancellation.js';
-import { availabilityChanged, resizeLedger } from './ledger.repository.js';
+import { resizeLedger } from './ledger.repository.js';
+import { settle } from './line.js';
 
 type EventState = EventsPayload<'events.event.created'>;
 const STATEFUL: EventsEventType[] = ['events.event.created', 'events.event.updated', 'events.event.published', 'events.event.cancelled', 'events.event.completed'];
@@ -43,7 +44,8 @@ export function catalogueConsumer(deps: BookingsDeps): Consumer {
           .executeTakeFirst();
       if (!newer || 'deleted' in state) return;
       const ledger = await resizeLedger(trx, state.event_id, state.capacity);
-      if (ledger) await deps.outbox.add(trx, availabilityChanged(ledger));
+      // More seats go to the waitlist first.
+      if (ledger) await settle(deps, trx, ledger);
       if (state.status === 'cancelled') await cancelEventBookings(deps, trx, state.event_id, event.type === 'events.event.cancelled' ? (event.payload as { reason: string }).reason : 'the event was cancelled');
     },
   };

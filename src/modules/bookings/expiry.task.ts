@@ -3,7 +3,9 @@ import type { PeriodicTask, Tx } from '../../kernel/index.js';
 import { audit, giveBackUserSeats, type Booking } from './booking.repository.js';
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { availabilityChanged, moveSeats } from './ledger.repository.js';
+import { moveSeats } from './ledger.repository.js';
+import { settle } from './line.js';
+import { expireOffers } from './waitlist.expiry.js';
 
 /**
  * Expires up to `limit` due holds in one transaction: rows another replica is expiring are skipped
@@ -30,8 +32,7 @@ export async function expireDue(deps: BookingsDeps, trx: Tx, limit: number): Pro
   for (const [eventId, seats] of [...sum(expired, (b) => b.event_id)].sort()) {
     const ledger = await moveSeats(trx, eventId, 'release', seats);
     if (!ledger) throw new Error(`ledger of ${eventId} has not the ${seats} held seat(s) its expired holds count`);
-    await deps.outbox.add(trx, availabilityChanged(ledger));
-    deps.glance.saw(eventId, ledger.available);
+    await settle(deps, trx, ledger);
   }
   return expired.length;
 }
@@ -42,20 +43,29 @@ function sum(bookings: Booking[], key: (b: Booking) => string): Map<string, numb
   return totals;
 }
 
-/** Holds expire by themselves: every replica sweeps, in bounded batches, until none is due. */
+/**
+ * One sweep: due holds in bounded batches until none is left, then the waitlist offers that ran out
+ * (their seats pass down the line). What the periodic task and POST /admin/bookings/expire run.
+ */
+export async function sweep(deps: BookingsDeps): Promise<{ holds: number; offers: number }> {
+  let holds = 0;
+  for (;;) {
+    const batch = await deps.transaction((trx) => expireDue(deps, trx, deps.config.expireBatch));
+    holds += batch;
+    if (batch < deps.config.expireBatch) break;
+  }
+  return { holds, offers: await expireOffers(deps, deps.config.expireBatch) };
+}
+
+/** Holds and offers expire by themselves: every replica sweeps (each takes rows the others are not handling). */
 export function expiryTask(deps: BookingsDeps): PeriodicTask {
   return {
     name: 'bookings.expire-holds',
     everyMs: deps.config.expireEveryMs,
     runAtStart: true,
     async run() {
-      let done = 0;
-      for (;;) {
-        const batch = await deps.transaction((trx) => expireDue(deps, trx, deps.config.expireBatch));
-        done += batch;
-        if (batch < deps.config.expireBatch) break;
-      }
-      if (done) deps.logger.info({ holds: done }, 'expired holds released');
+      const done = await sweep(deps);
+      if (done.holds || done.offers) deps.logger.info({ holds: done.holds, waitlist_entries: done.offers }, 'expired holds and waitlist offers released');
     },
   };
 }

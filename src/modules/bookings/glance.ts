@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB as BookingsTables } from './bookings.tables.js';
-import { findLedger } from './ledger.repository.js';
+import { findLedger, forSale } from './ledger.repository.js';
 
 /** How long a process trusts what it last read of an event and its seats, for the checks before a hold. */
 const GLANCE_MS = 250;
@@ -27,8 +27,8 @@ export function createGlance(db: Kysely<BookingsTables>): Glance {
       if (last && Date.now() - last.at < GLANCE_MS) return last;
       const [event, ledger] = await Promise.all([readEvent(db, eventId), findLedger(db, eventId)]);
       if (seen.size > 10_000) seen.clear();
-      if (event && ledger) seen.set(eventId, { event, available: ledger.available, at: Date.now() });
-      return { event, available: ledger?.available };
+      if (event && ledger) seen.set(eventId, { event, available: forSale(ledger), at: Date.now() });
+      return { event, available: ledger && forSale(ledger) };
     },
     saw(eventId, available) {
       const last = seen.get(eventId);

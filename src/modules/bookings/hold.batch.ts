@@ -4,7 +4,7 @@ import { audit, findBooking, newReference, type Booking } from './booking.reposi
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { holdRow, keyReused, notOnSale, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
-import { availabilityChanged, takeSeats } from './ledger.repository.js';
+import { availabilityChanged, forSale, takeSeats } from './ledger.repository.js';
 
 interface Waiting {
   request: HoldRequest;
@@ -145,10 +145,10 @@ async function writeBatch(deps: Pick<BookingsDeps, 'outbox' | 'config' | 'glance
     return outcomes as Outcome[];
   }
   const taken = await takeSeats(trx, eventId, candidates.map((r) => r.quantity));
-  if (taken) deps.glance.saw(eventId, taken.available);
+  if (taken) deps.glance.saw(eventId, forSale(taken));
   const granted = candidates.filter((_, i) => taken?.granted[i]);
   const refused = candidates.filter((_, i) => !taken?.granted[i]);
-  for (const r of refused) outcomes[requests.indexOf(r)] = { error: taken?.on_sale ? soldOut(taken.available) : notOnSale() };
+  for (const r of refused) outcomes[requests.indexOf(r)] = { error: taken?.on_sale ? soldOut(forSale(taken)) : notOnSale() };
   if (refused.length) {
     await sql`
       update bookings.user_seats s set seats = s.seats - t.q

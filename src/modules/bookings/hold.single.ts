@@ -4,7 +4,7 @@ import { audit, findBooking, insertBooking, newReference, takeUserSeats, type Bo
 import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { holdRow, keyReused, notOnSale, overUserCap, soldOut, type HoldRequest, type HoldResult, type HoldWriter } from './hold.js';
-import { availabilityChanged, takeSeats } from './ledger.repository.js';
+import { availabilityChanged, forSale, takeSeats } from './ledger.repository.js';
 
 /**
  * One transaction per hold: the key, the user's cap (a conditional upsert on the user's own row),
@@ -24,9 +24,9 @@ export function singleWriter(deps: Pick<BookingsDeps, 'transaction' | 'outbox' |
       await audit(trx, [{ booking, before: null, action: 'held', actor: r.actor, request: r.actor.request }]);
       await deps.outbox.add(trx, bookingMessage('bookings.booking.held', booking));
       const taken = await takeSeats(trx, r.event_id, [r.quantity]);
-      if (taken) deps.glance.saw(r.event_id, taken.available);
+      if (taken) deps.glance.saw(r.event_id, forSale(taken));
       if (!taken?.on_sale) throw notOnSale();
-      if (!taken.granted[0]) throw soldOut(taken.available);
+      if (!taken.granted[0]) throw soldOut(forSale(taken));
       await deps.outbox.add(trx, availabilityChanged({ ...taken, event_id: r.event_id }));
       return { booking, replayed: false };
     }),

@@ -13,6 +13,7 @@ import { batchWriter } from './hold.batch.js';
 import { singleWriter } from './hold.single.js';
 import type { HoldWriter } from './hold.js';
 import { paymentProvider } from './payment.js';
+import { waitlistAdminRoutes, waitlistRoutes } from './waitlist.routes.js';
 
 export type { BookingsConfig } from './bookings.settings.js';
 export type { HoldRequest, HoldResult, HoldWriter } from './hold.js';
@@ -49,6 +50,8 @@ export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => Hold
           // In a scope of its own: its hooks make every booking route need a token and no-store.
           await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
           await app.register(async (scope) => bookingsAdminRoutes(scope as typeof app, deps, ctx.access));
+          await app.register(async (scope) => waitlistRoutes(scope as typeof app, deps, ctx.access));
+          await app.register(async (scope) => waitlistAdminRoutes(scope as typeof app, deps, ctx.access));
         },
         consumers: [catalogueConsumer(deps)],
         tasks: [expiryTask(deps)],

@@ -12,14 +12,38 @@ export interface Ledger {
   available: number;
   held: number;
   confirmed: number;
+  /** Entries waiting in the event's line: while there are any, no seat is sold to the public. */
+  waiting: number;
   version: number;
 }
+
+/** Seats the public can hold now: none while anyone waits in line (released seats go to the line). */
+export const forSale = (l: Pick<Ledger, 'available' | 'waiting'>) => (l.waiting > 0 ? 0 : l.available);
 
 /** A move of seats between the ledger's columns; the database refuses any that breaks its invariant. */
 export type SeatMove = 'release' | 'confirm' | 'refund';
 
 export async function findLedger(db: Executor, eventId: string): Promise<Ledger | undefined> {
   return db.selectFrom('bookings.ledgers').selectAll().where('event_id', '=', eventId).executeTakeFirst() as Promise<Ledger | undefined>;
+}
+
+/** The event's ledger, its row locked until the commit: every change of the event's line starts here. */
+export async function lockLedger(trx: Transaction<BookingsTables>, eventId: string): Promise<Ledger | undefined> {
+  return trx.selectFrom('bookings.ledgers').selectAll().where('event_id', '=', eventId).forUpdate().executeTakeFirst() as Promise<Ledger | undefined>;
+}
+
+/**
+ * The line's changes in the ledger, in one update: `offered` seats go from available to held for
+ * offers, and the count of waiting entries moves by `waiting`.
+ */
+export async function changeLine(db: Executor, eventId: string, change: { offered?: number; waiting: number }): Promise<Ledger> {
+  const offered = change.offered ?? 0;
+  return db
+    .updateTable('bookings.ledgers')
+    .set({ available: sql`available - ${offered}`, held: sql`held + ${offered}`, waiting: sql`waiting + ${change.waiting}`, version: sql`version + 1` })
+    .where('event_id', '=', eventId)
+    .returningAll()
+    .executeTakeFirstOrThrow() as Promise<Ledger>;
 }
 
 /**
@@ -76,14 +100,14 @@ export function availabilityChanged(l: Ledger): NewEvent<BookingsPayload<'bookin
   return {
     type: 'bookings.availability.changed',
     version: 1,
-    payload: { event_id: l.event_id, capacity: l.capacity, held: l.held, sold: l.confirmed, available: l.available, ledger_version: l.version },
+    payload: { event_id: l.event_id, capacity: l.capacity, held: l.held, sold: l.confirmed, available: forSale(l), waiting: l.waiting, ledger_version: l.version },
   };
 }
 
 export interface Taken extends Omit<Ledger, 'event_id'> {
   /** False when the event is no longer on sale (cancelled, completed, started): nothing taken. */
   on_sale: boolean;
-  /** Per request, in order: whether its seats were taken. */
+  /** Per request, in order: whether its seats were taken (none while anyone waits in line). */
   granted: boolean[];
 }
 
