@@ -6,13 +6,14 @@
  * Each write strategy of holds runs the whole suite.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from '../../../test/support/suite.js';
 import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, eventually, login, signUp, sqlRows } from '../../../test/support/auth.js';
 import { BOOKINGS, eventOnSale } from '../../../test/support/bookings.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
 import { freePort, runCli, waitForReady, type CliProcess } from '../../../test/support/process.js';
 import { redisUrl, skipWithoutRedis } from '../../../test/support/redis.js';
-import { newSealingKey } from '../../kernel/index.js';
+import { generateSigningKey, newSealingKey, signAccessToken } from '../../kernel/index.js';
 
 /** Runs `tasks` with at most `width` in flight. */
 async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
@@ -38,16 +39,21 @@ async function put(url: string, token: string): Promise<number> {
   return r.status;
 }
 
-/** The ledger agrees with the bookings: held = seats of pending ones, confirmed = of confirmed ones. */
+/**
+ * The ledger agrees with the bookings and the line: held = seats of pending bookings and of offers,
+ * confirmed = of confirmed bookings, waiting = entries waiting.
+ */
 async function assertLedgerMatches(dbUrl: string, eventId: string): Promise<{ total: number; available: number; held: number; confirmed: number }> {
-  const [ledger] = await sqlRows<{ total: number; available: number; held: number; confirmed: number }>(dbUrl, 'select total, available, held, confirmed from bookings.ledgers where event_id = $1', [eventId]);
-  const [counted] = await sqlRows<{ held: number; confirmed: number }>(dbUrl, `
-    select coalesce(sum(quantity) filter (where status = 'pending'), 0)::int as held,
-           coalesce(sum(quantity) filter (where status = 'confirmed'), 0)::int as confirmed
-    from bookings.bookings where event_id = $1`, [eventId]);
-  assert.deepEqual({ held: ledger!.held, confirmed: ledger!.confirmed }, counted, 'the ledger counts what the bookings hold');
+  const [ledger] = await sqlRows<{ total: number; available: number; held: number; confirmed: number; waiting: number }>(dbUrl, 'select total, available, held, confirmed, waiting from bookings.ledgers where event_id = $1', [eventId]);
+  const [counted] = await sqlRows<{ held: number; confirmed: number; waiting: number }>(dbUrl, `
+    select (select coalesce(sum(quantity) filter (where status = 'pending'), 0) from bookings.bookings where event_id = $1)
+         + (select coalesce(sum(quantity) filter (where status = 'offered'), 0) from bookings.waitlist where event_id = $1) as held,
+           (select coalesce(sum(quantity) filter (where status = 'confirmed'), 0) from bookings.bookings where event_id = $1)::int as confirmed,
+           (select count(*) filter (where status = 'waiting') from bookings.waitlist where event_id = $1)::int as waiting`, [eventId]);
+  const { waiting, ...seats } = ledger!;
+  assert.deepEqual({ held: ledger!.held, confirmed: ledger!.confirmed, waiting }, { ...counted!, held: Number(counted!.held) }, 'the ledger counts what the bookings and the line hold');
   assert.equal(ledger!.available + ledger!.held + ledger!.confirmed, ledger!.total);
-  return ledger!;
+  return seats;
 }
 
 for (const strategy of ['batch', 'single'] as const) describe(`bookings under concurrency (BOOKINGS_WRITE_STRATEGY=${strategy})`, { skip: skipWithoutRedis() }, () => {
@@ -56,10 +62,14 @@ for (const strategy of ['batch', 'single'] as const) describe(`bookings under co
   let urls: string[];
   let admin: string;
   let users: { access_token: string }[];
+  let signing: Awaited<ReturnType<typeof generateSigningKey>>;
+  /** Access tokens of `n` new users, signed with the processes' key (no sign-up needed for a crowd). */
+  const crowd = (n: number) => Promise.all(Array.from({ length: n }, async () => (await signAccessToken(signing.key, { userId: randomUUID(), sessionId: randomUUID(), role: 'user' }, { issuer: 'evently', audience: 'evently-api', ttlSeconds: 900 })).token));
 
   before(async () => {
     const sealingKey = newSealingKey();
-    const env = { ...NO_AUTH_LIMITS, ...ADMIN_ENV, EVENT_SEALING_KEY: sealingKey, BOOKINGS_EXPIRE_EVERY_S: '1', BOOKINGS_WRITE_STRATEGY: strategy };
+    signing = await generateSigningKey();
+    const env = { ...NO_AUTH_LIMITS, ...ADMIN_ENV, EVENT_SEALING_KEY: sealingKey, AUTH_SIGNING_KEY: signing.pem, BOOKINGS_EXPIRE_EVERY_S: '1', BOOKINGS_WRITE_STRATEGY: strategy };
     t = await startTestEvently({ redis: true, env });
     const port = await freePort();
     child = runCli(['start'], {
@@ -139,5 +149,30 @@ for (const strategy of ['batch', 'single'] as const) describe(`bookings under co
       assert.equal(fromPending.length, 1, `round ${round}: one change from pending`);
     }
     await assertLedgerMatches(t.database.url, e.id);
+  });
+
+  it('200 in line and 50 parallel cancellations: 50 offers, each seat once, to the head of the line in order', async () => {
+    const e = await eventOnSale(t.evently.app, admin, { capacity: 50, max_per_booking: 1, max_per_user: 1 });
+    const [holders, line] = await Promise.all([crowd(50), crowd(200)]);
+    const held = await pool(holders.map((token, i) => () => post(`${urls[i % 2]}${BOOKINGS}`, token, { event_id: e.id, quantity: 1 })), 50);
+    assert.ok(held.every((h) => h.status === 201), 'the 50 seats held');
+    const joined = await pool(line.map((token, i) => () => post(`${urls[i % 2]}/api/v1/waitlist`, token, { event_id: e.id, quantity: 1 })), 50);
+    assert.ok(joined.every((j) => j.status === 201), JSON.stringify(joined.find((j) => j.status !== 201)));
+    // Admins move ten entries from the back up: they go first.
+    const back = joined.slice(-10).map((j) => j.body.id as string);
+    await pool(back.map((id) => () => fetch(`${urls[0]}/api/v1/admin/waitlist/${id}/priority`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ priority: 1 }) }).then((r) => r.status)), 10);
+
+    const order = (await sqlRows<{ id: string }>(t.database.url, "select id from bookings.waitlist where event_id = $1 and status = 'waiting' order by priority desc, joined_at, id", [e.id])).map((r) => r.id);
+    assert.deepEqual(order.slice(0, 10).sort(), [...back].sort());
+    const cancels = await Promise.all(held.map((h, i) => put(`${urls[i % 2]}${BOOKINGS}/${h.body.id as string}/cancel`, holders[i]!)));
+    assert.ok(cancels.every((s) => s === 200), JSON.stringify(cancels));
+
+    const offered = await sqlRows<{ id: string }>(t.database.url, "select id from bookings.waitlist where event_id = $1 and status = 'offered'", [e.id]);
+    assert.deepEqual(offered.map((o) => o.id).sort(), order.slice(0, 50).sort(), 'the head of the line, in order');
+    const messages = await sqlRows<{ entry: string; n: number }>(t.database.url, "select payload->>'entry_id' as entry, count(*)::int as n from bookings.outbox where type = 'bookings.waitlist.offered' and payload->>'event_id' = $1 group by 1", [e.id]);
+    assert.equal(messages.length, 50);
+    assert.ok(messages.every((m) => m.n === 1), 'no entry offered twice');
+    const ledger = await assertLedgerMatches(t.database.url, e.id);
+    assert.deepEqual(ledger, { total: 50, available: 0, held: 50, confirmed: 0 }, 'each seat released went to one offer');
   });
 });
