@@ -34,7 +34,8 @@ export async function bookingStats(deps: BookingsDeps, eventId?: string) {
     const s = (byStatus[r.status] ??= { bookings: 0, seats: 0 });
     s.bookings += r.bookings;
     s.seats += r.seats;
-    if (r.status === 'confirmed') revenue[r.currency] = (Number(revenue[r.currency] ?? 0) + Number(r.amount)).toFixed(2);
+    // One row per (status, currency): the database's exact sum, never a float.
+    if (r.status === 'confirmed') revenue[r.currency] = r.amount;
   }
   return { event_id: eventId ?? null, by_status: byStatus, revenue };
 }
