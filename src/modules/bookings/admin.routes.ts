@@ -30,10 +30,10 @@ export function bookingsAdminRoutes(app: App, deps: BookingsDeps, access: Access
   }, async (request) => bookingStats(deps, request.query.event_id));
 
   app.post(`${base}/expire`, {
-    schema: { tags, summary: 'Release every expired hold and waitlist offer now', operationId: 'adminExpireHolds', security, response: { 200: ExpireResult, ...errorResponses(401, 403) } },
+    schema: { tags, summary: 'Release every expired hold and waitlist offer now, and send the refunds still due', operationId: 'adminExpireHolds', security, response: { 200: ExpireResult, ...errorResponses(401, 403) } },
   }, async () => {
     const done = await sweep(deps);
-    return { expired: done.holds, offers_expired: done.offers };
+    return { expired: done.holds, offers_expired: done.offers, refunds_sent: done.refunds };
   });
 
   const one = { params: BookingParams };

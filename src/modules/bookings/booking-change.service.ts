@@ -7,6 +7,7 @@ import type { BookingsDeps } from './bookings.deps.js';
 import { moveSeats, type SeatMove } from './ledger.repository.js';
 import { settle } from './line.js';
 import { PaymentDeclined } from './payment.js';
+import { oweRefund, sendRefunds } from './refunds.js';
 
 const notFound = () => new AppError('NOT_FOUND', 'no such booking');
 const conflict = (b: Booking, what: string) => bookingsError('BOOKING_STATE_CONFLICT', `a ${b.status} booking cannot be ${what}`);
@@ -39,6 +40,7 @@ export async function applyChange(
   if (!after) return undefined;
   if (to !== 'confirmed' && !eventCancelled) await giveBackUserSeats(trx, b.user_id, b.event_id, b.quantity);
   const move: SeatMove = to === 'confirmed' ? 'confirm' : b.status === 'confirmed' ? 'refund' : 'release';
+  if (to === 'refunded' && after.payment_ref) await oweRefund(trx, { ...after, payment_ref: after.payment_ref });
   await audit(trx, [{ booking: after, before: b, action: to, actor: who.actor, reason: who.reason, request: who.request }]);
   await deps.outbox.add(trx, bookingMessage(MESSAGE[to], after));
   // Last: the event's row stays locked only until the commit. It cannot fail: the seats are there.
@@ -68,7 +70,7 @@ export async function confirmBooking(deps: BookingsDeps, actor: Actor, id: strin
   }
   const after = await deps.transaction((trx) => applyChange(deps, trx, b, 'confirmed', { actor, request: actor.request, paymentRef }));
   if (after) return after;
-  await deps.payments.refund(paymentRef, charge).catch((err: unknown) => deps.logger.error({ err, booking_id: b.id, payment_ref: paymentRef }, 'refund of a payment for a hold that expired meanwhile failed'));
+  await giveBack(deps, { ...b, payment_ref: paymentRef });
   const now = (await findBooking(deps.db, b.id))!;
   if (now.status === 'confirmed') return now;
   throw now.status === 'expired' || now.expires_at <= new Date() ? bookingsError('HOLD_EXPIRED', 'the hold expired before the payment went through: it was given back') : conflict(now, 'confirmed');
@@ -77,7 +79,8 @@ export async function confirmBooking(deps: BookingsDeps, actor: Actor, id: strin
 /**
  * Cancels a booking: a hold is released; a confirmed booking is refunded (by its owner only until
  * BOOKINGS_REFUND_CUTOFF_HOURS before the event; admins any time). The database change commits
- * first; the money goes back after it (a failure is logged for an operator to retry).
+ * first, recording the refund it owes; the money goes back after it (retried by the sweep until the
+ * provider takes it).
  */
 export async function cancelBooking(deps: BookingsDeps, actor: Actor, id: string, reason?: string): Promise<Booking> {
   const b = await visibleBooking(deps, actor, id);
@@ -94,9 +97,22 @@ export async function cancelBooking(deps: BookingsDeps, actor: Actor, id: string
     const now = (await findBooking(deps.db, b.id))!;
     throw conflict(now, 'cancelled');
   }
-  if (after.status === 'refunded' && after.payment_ref) {
-    await deps.payments.refund(after.payment_ref, { booking_id: after.id, reference: after.reference, amount: after.amount, currency: after.currency })
-      .catch((err: unknown) => deps.logger.error({ err, booking_id: after.id, payment_ref: after.payment_ref }, 'refund failed: the booking is refunded in Evently, the money not yet'));
-  }
+  if (after.status === 'refunded' && after.payment_ref) await sendRefundsQuietly(deps, [after.payment_ref]);
   return after;
+}
+
+/** A payment that found its hold expired: owed back durably first, then sent. */
+async function giveBack(deps: BookingsDeps, b: Booking & { payment_ref: string }): Promise<void> {
+  try {
+    await deps.transaction((trx) => oweRefund(trx, b));
+  } catch (err) {
+    deps.logger.error({ err, booking_id: b.id, payment_ref: b.payment_ref }, 'a payment for a hold that expired meanwhile could not be recorded for its refund: refund it by hand');
+    return;
+  }
+  await sendRefundsQuietly(deps, [b.payment_ref]);
+}
+
+/** Sends the refunds now; whatever fails stays due for the sweep (BOOKINGS_EXPIRE_EVERY_S). */
+export async function sendRefundsQuietly(deps: BookingsDeps, paymentRefs: string[]): Promise<void> {
+  await sendRefunds(deps, paymentRefs).catch((err: unknown) => deps.logger.error({ err, payment_refs: paymentRefs }, 'refunds not sent now: the sweep retries them'));
 }

@@ -155,4 +155,5 @@ export const AuditPage = Type.Object({
 export const ExpireResult = Type.Object({
   expired: Type.Integer({ description: 'Holds released by this sweep' }),
   offers_expired: Type.Integer({ description: 'Waitlist entries expired by this sweep (offers run out, lines of events no longer on sale)' }),
+  refunds_sent: Type.Integer({ description: 'Refunds still due that the payment provider took in this sweep' }),
 });

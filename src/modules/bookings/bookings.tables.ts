@@ -113,6 +113,20 @@ export interface BookingsOutbox {
   version: number;
 }
 
+export interface BookingsRefunds {
+  amount: Numeric;
+  attempts: Generated<number>;
+  booking_id: string;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  last_error: string | null;
+  next_at: Generated<Timestamp>;
+  payment_ref: string;
+  reference: string;
+  sent_at: Timestamp | null;
+  state: Generated<string>;
+}
+
 export interface BookingsUserSeats {
   event_id: string;
   seats: number;
@@ -143,6 +157,7 @@ export interface DB {
   "bookings.inbox": BookingsInbox;
   "bookings.ledgers": BookingsLedgers;
   "bookings.outbox": BookingsOutbox;
+  "bookings.refunds": BookingsRefunds;
   "bookings.user_seats": BookingsUserSeats;
   "bookings.waitlist": BookingsWaitlist;
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterCommit, type Tx } from '../../kernel/index.js';
 import { ACTIVE, type Booking } from './booking.repository.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { applyChange } from './booking-change.service.js';
+import { applyChange, sendRefundsQuietly } from './booking-change.service.js';
 import { lockLedger } from './ledger.repository.js';
 import { leaveLine, settle } from './line.js';
 import { waitlistMessage } from './waitlist.events.js';
@@ -40,11 +40,5 @@ export async function cancelEventBookings(deps: BookingsDeps, trx: Tx, eventId: 
     if (after?.status === 'refunded') refunded.push(after);
   }
   if (!refunded.length) return;
-  afterCommit(trx, async () => {
-    for (const b of refunded) {
-      if (!b.payment_ref) continue;
-      await deps.payments.refund(b.payment_ref, { booking_id: b.id, reference: b.reference, amount: b.amount, currency: b.currency })
-        .catch((err: unknown) => deps.logger.error({ err, booking_id: b.id }, 'refund after the event\'s cancellation failed'));
-    }
-  });
+  afterCommit(trx, () => sendRefundsQuietly(deps, refunded.flatMap((b) => (b.payment_ref ? [b.payment_ref] : []))));
 }

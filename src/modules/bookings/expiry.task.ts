@@ -5,6 +5,7 @@ import { bookingMessage } from './booking.events.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { moveSeats } from './ledger.repository.js';
 import { settle } from './line.js';
+import { sendRefunds } from './refunds.js';
 import { expireOffers } from './waitlist.expiry.js';
 
 /**
@@ -45,16 +46,18 @@ function sum(bookings: Booking[], key: (b: Booking) => string): Map<string, numb
 
 /**
  * One sweep: due holds in bounded batches until none is left, then the waitlist offers that ran out
- * (their seats pass down the line). What the periodic task and POST /admin/bookings/expire run.
+ * (their seats pass down the line), then refunds still due. What the periodic task and POST
+ * /admin/bookings/expire run.
  */
-export async function sweep(deps: BookingsDeps): Promise<{ holds: number; offers: number }> {
+export async function sweep(deps: BookingsDeps): Promise<{ holds: number; offers: number; refunds: number }> {
   let holds = 0;
   for (;;) {
     const batch = await deps.transaction((trx) => expireDue(deps, trx, deps.config.expireBatch));
     holds += batch;
     if (batch < deps.config.expireBatch) break;
   }
-  return { holds, offers: await expireOffers(deps, deps.config.expireBatch) };
+  const offers = await expireOffers(deps, deps.config.expireBatch);
+  return { holds, offers, refunds: await sendRefunds(deps) };
 }
 
 /** Holds and offers expire by themselves: every replica sweeps (each takes rows the others are not handling). */
@@ -65,7 +68,7 @@ export function expiryTask(deps: BookingsDeps): PeriodicTask {
     runAtStart: true,
     async run() {
       const done = await sweep(deps);
-      if (done.holds || done.offers) deps.logger.info({ holds: done.holds, waitlist_entries: done.offers }, 'expired holds and waitlist offers released');
+      if (done.holds || done.offers || done.refunds) deps.logger.info({ holds: done.holds, waitlist_entries: done.offers, refunds_sent: done.refunds }, 'expired holds and waitlist offers released, due refunds sent');
     },
   };
 }

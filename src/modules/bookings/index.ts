@@ -12,12 +12,13 @@ import { createGlance } from './glance.js';
 import { batchWriter } from './hold.batch.js';
 import { singleWriter } from './hold.single.js';
 import type { HoldWriter } from './hold.js';
-import { paymentProvider } from './payment.js';
+import { paymentProvider, type PaymentProvider } from './payment.js';
 import { waitlistAdminRoutes, waitlistRoutes } from './waitlist.routes.js';
 
 export type { BookingsConfig } from './bookings.settings.js';
 export type { HoldRequest, HoldResult, HoldWriter } from './hold.js';
 export { singleWriter } from './hold.single.js';
+export type { Charge, PaymentProvider } from './payment.js';
 
 /** What a hold writer is built from (a benchmark's baseline strategy gets the same). */
 export type HoldWriterDeps = Parameters<typeof singleWriter>[0];
@@ -25,9 +26,10 @@ export type HoldWriterDeps = Parameters<typeof singleWriter>[0];
 /**
  * Inventory ledger, bookings, holds, waitlist and audit log (SPEC §5). `holds` replaces the write
  * path of holds (BOOKINGS_WRITE_STRATEGY): the flash-sale benchmark runs its baseline designs on
- * the same HTTP stack this way.
+ * the same HTTP stack this way. `payments` replaces the configured payment provider (a provider of
+ * one's own, or a failing one in tests).
  */
-export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => HoldWriter } = {}) {
+export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => HoldWriter; payments?: PaymentProvider } = {}) {
   return defineModule<BookingsConfig, BookingsTables>({
     name: 'bookings',
     description: 'Inventory, bookings, holds, waitlist and audit trail',
@@ -40,7 +42,7 @@ export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => Hold
       const base = { db: ctx.db, transaction: ctx.transaction, outbox: ctx.outbox, config: ctx.config, glance: createGlance(ctx.db) };
       const deps: BookingsDeps = {
         ...base,
-        payments: paymentProvider(ctx.config),
+        payments: o.payments ?? paymentProvider(ctx.config),
         holds: o.holds ? o.holds(base) : ctx.config.writeStrategy === 'single' ? singleWriter(base) : batchWriter(base, ctx.config.maxBatch),
         logger: ctx.logger,
       };

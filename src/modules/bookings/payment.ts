@@ -12,6 +12,8 @@ export interface Charge {
 /**
  * Where money moves. Never called inside a database transaction: a slow provider must not hold
  * locks or connections. `charge` returns the provider's reference or throws `PaymentDeclined`.
+ * `refund` may be asked twice for one payment (a process can die after the provider took it and
+ * before Evently recorded that): the provider must give the money back once (key it on the payment).
  */
 export interface PaymentProvider {
   readonly name: string;

@@ -103,7 +103,7 @@ describe('waitlist over HTTP', () => {
     await sqlRows(t.database.url, "update bookings.waitlist set offer_expires_at = now() - interval '1 second' where id = $1", [first.id]);
     assertError(await call(app, 'POST', `${WAITLIST}/${first.id}/book`, { token: users[1]!.access_token }), 409, 'OFFER_EXPIRED', 'a late accept');
     const swept = await call(app, 'POST', '/api/v1/admin/bookings/expire', { token: admin });
-    assert.deepEqual(swept.body, { expired: 0, offers_expired: 1 });
+    assert.deepEqual(swept.body, { expired: 0, offers_expired: 1, refunds_sent: 0 });
     assert.equal((await entry(1, first.id)).status, 'expired');
     assert.equal((await entry(2, second.id)).status, 'offered');
     // The last in line leaves: the seat is for sale again.
