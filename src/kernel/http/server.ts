@@ -192,9 +192,16 @@ const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: tru
  * password; the query string, path parameters and headers are text, so they are coerced to the
  * schema's types (`?limit=5`; `array`: a single `?tag=x` is a list of one).
  */
+/**
+ * `uuid` as PostgreSQL reads it: ajv-formats also accepts a `urn:uuid:` prefix, which passed
+ * validation and then failed in the database as a 500.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const strictFormats = (ajv: { addFormat(name: string, format: RegExp): unknown }) => void ajv.addFormat('uuid', UUID);
+
 const validatorsByPart: ValidatorFactory = (externalSchemas) => {
-  const typed = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false } });
-  const coerced = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' } });
+  const typed = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false }, onCreate: strictFormats });
+  const coerced = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' }, onCreate: strictFormats });
   return (route) => (route.httpPart === 'body' ? typed : coerced)(route);
 };
 

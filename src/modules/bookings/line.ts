@@ -4,7 +4,7 @@ import type { BookingsDeps } from './bookings.deps.js';
 import type { DB as BookingsTables } from './bookings.tables.js';
 import { availabilityChanged, changeLine, forSale, moveSeats, type Ledger } from './ledger.repository.js';
 import { waitlistMessage } from './waitlist.events.js';
-import { lineHead, offerTo, type Entry } from './waitlist.repository.js';
+import { expireEntries, lineHead, offerTo, type Entry } from './waitlist.repository.js';
 
 /** Entries read per step while offering seats down the line. */
 const STEP = 100;
@@ -49,11 +49,19 @@ export async function leaveLine(trx: Tx, eventId: string, entries: Pick<Entry, '
 async function offerSeats(deps: Pick<BookingsDeps, 'outbox' | 'config'>, trx: Tx, ledger: Ledger): Promise<Ledger> {
   let left = ledger.available;
   const offered: Entry[] = [];
+  const expired: Entry[] = [];
   for (;;) {
     const head = await lineHead(trx, ledger.event_id, STEP);
     const fits: string[] = [];
+    const tooBig: string[] = [];
     let blocked = false;
     for (const e of head) {
+      // More than the event has (its capacity was cut after the entry joined): it would block the
+      // line for good, so it leaves it.
+      if (e.quantity > ledger.capacity) {
+        tooBig.push(e.id);
+        continue;
+      }
       if (e.quantity > left) {
         blocked = true;
         break;
@@ -62,9 +70,10 @@ async function offerSeats(deps: Pick<BookingsDeps, 'outbox' | 'config'>, trx: Tx
       fits.push(e.id);
     }
     offered.push(...(await offerTo(trx, fits, deps.config.offerMs)));
+    expired.push(...(await expireEntries(trx, tooBig, `the event has ${ledger.capacity} seat(s) in all`)));
     if (blocked || head.length < STEP) break;
   }
-  if (!offered.length) return ledger;
-  await deps.outbox.add(trx, ...offered.map((e) => waitlistMessage('bookings.waitlist.offered', e)));
-  return changeLine(trx, ledger.event_id, { offered: offered.reduce((n, e) => n + e.quantity, 0), waiting: -offered.length });
+  if (!offered.length && !expired.length) return ledger;
+  await deps.outbox.add(trx, ...offered.map((e) => waitlistMessage('bookings.waitlist.offered', e)), ...expired.map((e) => waitlistMessage('bookings.waitlist.expired', e)));
+  return changeLine(trx, ledger.event_id, { offered: offered.reduce((n, e) => n + e.quantity, 0), waiting: -offered.length - expired.length });
 }

@@ -164,4 +164,68 @@ describe('waitlist over HTTP', () => {
     assertError(await call(app, 'POST', WAITLIST, { body: { event_id: e.id } }), 401, 'UNAUTHENTICATED', 'no token');
     assertError(await call(app, 'GET', '/api/v1/admin/waitlist', { token: users[3]!.access_token }), 403, 'FORBIDDEN', 'a user lists every entry');
   });
+
+  it('accepting one offer three times at once books once: one 201, the same booking twice, the user\'s cap counted once', async () => {
+    const e = await eventOnSale(app, admin, { capacity: 1, max_per_booking: 1, max_per_user: 3 });
+    const holder = await book(app, users[0]!.access_token, e.id, 1);
+    const w = (await join(1, e.id)).body;
+    await cancelBooking(0, holder.body.id);
+    const answers = await Promise.all([1, 2, 3].map(() => call(app, 'POST', `${WAITLIST}/${w.id}/book`, { token: users[1]!.access_token })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 201], JSON.stringify(answers.map((a) => a.body)));
+    assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
+    const seatsOf = async () => (await sqlRows<{ seats: number }>(t.database.url, 'select seats from bookings.user_seats where user_id = $1 and event_id = $2', [users[1]!.user_id, e.id]))[0]!.seats;
+    assert.equal(await seatsOf(), 1);
+    await cancelBooking(1, answers[0]!.body.id);
+    assert.equal(await seatsOf(), 0, 'nothing left counted against the cap');
+
+    // With the cap at the offer's quantity, the second click still gets the booking, not LIMIT_EXCEEDED.
+    const tight = await eventOnSale(app, admin, { capacity: 1, max_per_booking: 1, max_per_user: 1 });
+    const h2 = await book(app, users[0]!.access_token, tight.id, 1);
+    const w2 = (await join(2, tight.id)).body;
+    await cancelBooking(0, h2.body.id);
+    const twice = await Promise.all([1, 2].map(() => call(app, 'POST', `${WAITLIST}/${w2.id}/book`, { token: users[2]!.access_token })));
+    assert.deepEqual(twice.map((a) => a.status).sort(), [200, 201], JSON.stringify(twice.map((a) => a.body)));
+  });
+
+  it('an entry the event can never seat is refused, or leaves the line after a capacity cut, so it blocks nobody', async () => {
+    const e = await eventOnSale(app, admin, { capacity: 3, max_per_booking: 5, max_per_user: 5 });
+    await book(app, users[0]!.access_token, e.id, 1);
+    assertError(await join(1, e.id, 4), 409, 'LIMIT_EXCEEDED', 'more than the event has');
+    const big = (await join(1, e.id, 3)).body;
+    const small = (await join(2, e.id, 1)).body;
+    assert.deepEqual(await ledger(e.id), { available: 2, held: 1, waiting: 2 }, 'two seats wait for the head, which wants three');
+    // The capacity is cut to 2: the head can never be seated, leaves the line, and the next is served.
+    assert.equal((await call(app, 'PATCH', `${ADMIN_EVENTS}/${e.id}`, { token: admin, body: { capacity: 2 } })).status, 200);
+    await eventually(async () => ((await entry(1, big.id)).status === 'expired' ? true : undefined), 'the head out of the line');
+    assert.equal((await entry(1, big.id)).reason, 'the event has 2 seat(s) in all');
+    assert.equal((await entry(2, small.id)).status, 'offered');
+    assert.deepEqual(await ledger(e.id), { available: 0, held: 2, waiting: 0 });
+  });
+
+  it('joining answers what the entry is: offered at once when it heads the line and its seats wait for it', async () => {
+    const e = await eventOnSale(app, admin, { capacity: 2, max_per_booking: 2, max_per_user: 2 });
+    const first = await book(app, users[0]!.access_token, e.id, 1);
+    await book(app, users[0]!.access_token, e.id, 1);
+    const head = (await join(1, e.id, 2)).body;
+    await cancelBooking(0, first.body.id);
+    // One seat waits for the head, which wants two; admins move the head down the line.
+    assert.equal((await call(app, 'PUT', `/api/v1/admin/waitlist/${head.id}/priority`, { token: admin, body: { priority: -1 } })).status, 200);
+    const joined = await join(2, e.id, 1);
+    assert.deepEqual([joined.body.status, joined.body.position], ['offered', null]);
+    assert.ok(joined.body.offer_expires_at);
+  });
+
+  it('an id PostgreSQL cannot read is a 400, never a 500 (ajv alone takes a urn:uuid: prefix)', async () => {
+    const urn = 'urn:uuid:01a22c1a-f9ea-753f-9a99-24436bf71473';
+    for (const [method, url, body] of [
+      ['GET', `${WAITLIST}/${urn}`, undefined],
+      ['GET', `${WAITLIST}/check/${urn}`, undefined],
+      ['POST', WAITLIST, { event_id: urn }],
+      ['GET', `${WAITLIST}?event_id=${urn}`, undefined],
+      ['GET', `${BOOKINGS}/${urn}`, undefined],
+      ['GET', `/api/v1/events/${urn}`, undefined],
+    ] as const) {
+      assertError(await call(app, method, url, { token: users[3]!.access_token, body }), 400, 'VALIDATION_FAILED', `${method} ${url}`);
+    }
+  });
 });

@@ -74,6 +74,18 @@ export async function offerTo(trx: Transaction<BookingsTables>, ids: string[], o
     .execute()) as Entry[];
 }
 
+/** Waiting entries that can never be served, out of the line with the reason. */
+export async function expireEntries(trx: Transaction<BookingsTables>, ids: string[], reason: string): Promise<Entry[]> {
+  if (!ids.length) return [];
+  return (await trx
+    .updateTable('bookings.waitlist')
+    .set({ status: 'expired', reason, version: sql`version + 1`, updated_at: sql`now()` })
+    .where('id', 'in', ids)
+    .where('status', '=', 'waiting')
+    .returningAll()
+    .execute()) as Entry[];
+}
+
 /**
  * The place of each waiting entry in its event's line (1 is next): the entries ahead of it by
  * priority, then join time, then id, plus one. Entries not waiting have none.

@@ -29,7 +29,7 @@ async function positionOf(trx: Tx, e: Entry): Promise<number | null> {
  * Under the ledger's row lock, so a seat given back meanwhile is either there to book (409
  * SEATS_AVAILABLE) or offered down the line with this entry in it.
  */
-export async function joinWaitlist(deps: BookingsDeps, actor: Actor, input: { event_id: string; quantity: number }): Promise<{ entry: Entry; position: number }> {
+export async function joinWaitlist(deps: BookingsDeps, actor: Actor, input: { event_id: string; quantity: number }): Promise<{ entry: Entry; position: number | null }> {
   const eventId = input.event_id.toLowerCase();
   const event = await deps.db.selectFrom('bookings.events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
   if (!event || event.status !== 'published' || event.starts_at <= new Date()) throw notOnSale();
@@ -38,16 +38,19 @@ export async function joinWaitlist(deps: BookingsDeps, actor: Actor, input: { ev
     const ledger = await lockLedger(trx, eventId);
     if (!ledger || !(await onSale(trx, eventId))) throw notOnSale();
     if (forSale(ledger) >= input.quantity) throw bookingsError('SEATS_AVAILABLE', `${forSale(ledger)} seat(s) can be held now: book them instead`);
+    // An entry the event can never seat would head the line, and hold it up, for good.
+    if (input.quantity > ledger.capacity) throw bookingsError('LIMIT_EXCEEDED', `the event has ${ledger.capacity} seat(s) in all`, { details: [{ field: 'quantity', message: `at most ${ledger.capacity}` }] });
     const mine = await trx.selectFrom('bookings.user_seats').select('seats').where('user_id', '=', actor.id).where('event_id', '=', eventId).executeTakeFirst();
     if ((mine?.seats ?? 0) + input.quantity > event.max_per_user) throw overUserCap(event.max_per_user);
     const entry = await insertEntry(trx, { id: newId(), user_id: actor.id, event_id: eventId, quantity: input.quantity });
     if (!entry) throw bookingsError('ALREADY_WAITLISTED', 'you already wait for this event (or hold its offer)');
-    const position = (await positionOf(trx, entry))!;
-    await deps.outbox.add(trx, waitlistMessage('bookings.waitlist.joined', entry, position));
+    await deps.outbox.add(trx, waitlistMessage('bookings.waitlist.joined', entry, await positionOf(trx, entry)));
     // Offers nothing, unless admins moved entries down the line behind this one while seats wait for
     // the head: then this entry may now head the line and fit them.
     await settle(deps, trx, await changeLine(trx, eventId, { waiting: 1 }));
-    return { entry, position };
+    // As it is now: possibly offered its seats already.
+    const now = (await findEntry(trx, entry.id))!;
+    return { entry: now, position: await positionOf(trx, now) };
   });
 }
 
@@ -81,22 +84,38 @@ export async function acceptOffer(deps: BookingsDeps, actor: Actor, id: string):
   if (e.status !== 'offered') throw conflict(e, 'accepted');
   if (e.offer_expires_at! <= new Date()) throw bookingsError('OFFER_EXPIRED', 'the offer ran out: its seats passed on');
   const event = await deps.db.selectFrom('bookings.events').selectAll().where('event_id', '=', e.event_id).executeTakeFirstOrThrow();
-  const booking = await deps.transaction(async (trx) => {
-    if (!(await takeUserSeats(trx, actor.id, e.event_id, e.quantity, event.max_per_user))) throw overUserCap(event.max_per_user);
-    const bookingId = newId();
-    const done = await changeEntry(trx, e, 'offered', { status: 'converted', booking_id: bookingId }, { unexpiredOffer: true });
-    if (!done) return undefined;
-    if (!(await onSale(trx, e.event_id))) throw notOnSale();
+  let booking: Booking;
+  try {
+    booking = await deps.transaction(async (trx) => {
+      if (!(await takeUserSeats(trx, actor.id, e.event_id, e.quantity, event.max_per_user))) throw overUserCap(event.max_per_user);
+      const bookingId = newId();
+      const done = await changeEntry(trx, e, 'offered', { status: 'converted', booking_id: bookingId }, { unexpiredOffer: true });
+      // Thrown, not returned: the user's seats taken above must go back with the rest.
+      if (!done) throw new Overtaken();
+      if (!(await onSale(trx, e.event_id))) throw notOnSale();
     const row = holdRow({ id: bookingId, actor, event_id: e.event_id, quantity: e.quantity, notes: null, price: event.price, currency: event.currency, maxPerUser: event.max_per_user }, newReference(), deps.config.holdMs);
     const b = await insertBooking(trx, row);
     await audit(trx, [{ booking: b, before: null, action: 'held', actor, reason: 'waitlist offer accepted', request: actor.request }]);
-    await deps.outbox.add(trx, bookingMessage('bookings.booking.held', b), waitlistMessage('bookings.waitlist.converted', done));
-    return b;
-  });
-  if (booking) return { booking, created: true };
-  const now = (await findEntry(deps.db, e.id))!;
+      await deps.outbox.add(trx, bookingMessage('bookings.booking.held', b), waitlistMessage('bookings.waitlist.converted', done));
+      return b;
+    });
+  } catch (err) {
+    // Someone else moved the entry first (often the same user accepting twice at once, whose other
+    // request may also have filled the cap): what it is now decides the answer.
+    if (!(err instanceof Overtaken || (err instanceof AppError && err.code === 'LIMIT_EXCEEDED'))) throw err;
+    return settledAccept(deps, e.id, err);
+  }
+  return { booking, created: true };
+}
+
+/** Thrown inside the accepting transaction when the entry was no longer as read: rolls it back. */
+class Overtaken extends Error {}
+
+async function settledAccept(deps: BookingsDeps, id: string, err: unknown): Promise<{ booking: Booking; created: boolean }> {
+  const now = (await findEntry(deps.db, id))!;
   if (now.status === 'converted') return { booking: (await findBooking(deps.db, now.booking_id!))!, created: false };
   if (now.status === 'expired' || (now.status === 'offered' && now.offer_expires_at! <= new Date())) throw bookingsError('OFFER_EXPIRED', 'the offer ran out: its seats passed on');
+  if (now.status === 'offered') throw err;
   throw conflict(now, 'accepted');
 }
 
