@@ -19,6 +19,23 @@ export const ErrorEnvelopeSchema = Type.Object(
   { $id: 'ErrorEnvelope', title: 'ErrorEnvelope' },
 );
 
+/** One page of a list, as every paged route answers it (`page`/`size` as asked, ordered stably). */
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    page: Type.Integer(),
+    size: Type.Integer(),
+    total: Type.Integer(),
+    has_next: Type.Boolean(),
+    has_prev: Type.Boolean(),
+  });
+}
+
+/** The page fields of a PageOf answer for the query's `page`/`size` and the total found. */
+export function pageFields(q: { page: number; size: number }, total: number) {
+  return { page: q.page, size: q.size, total, has_next: q.page * q.size < total, has_prev: q.page > 1 };
+}
+
 /** Standard error responses to merge into a route's `response` schema. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorEnvelope')]));

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { BEARER, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
+import { BEARER, errorResponses, pageFields, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
 import { adminConfirm, adminRefund, auditLog, bookingStats, listBookings } from './booking-admin.service.js';
 import { cancelBooking, visibleBooking } from './booking-change.service.js';
@@ -21,7 +21,7 @@ export function bookingsAdminRoutes(app: App, deps: BookingsDeps, access: Access
   }, async (request) => {
     const q = request.query;
     const { items, total } = await listBookings(deps, q);
-    return { items: items.map(bookingView), page: q.page, size: q.size, total, has_next: q.page * q.size < total, has_prev: q.page > 1 };
+    return { items: items.map(bookingView), ...pageFields(q, total) };
   });
 
   // A fixed path: the router prefers it to `{id}` (the original's order made it unreachable).

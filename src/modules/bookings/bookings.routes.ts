@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { AppError, BEARER, PUBLIC, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
+import { AppError, BEARER, PUBLIC, errorResponses, pageFields, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
 import { createBooking } from './booking-create.service.js';
 import { cancelBooking, confirmBooking, visibleBooking } from './booking-change.service.js';
@@ -36,7 +36,7 @@ export function bookingRoutes(app: App, deps: BookingsDeps, access: Access): voi
   }, async (request) => {
     const q = request.query;
     const { items, total } = await listOwnBookings(deps, actorOf(request), q);
-    return { items: items.map(bookingView), page: q.page, size: q.size, total, has_next: q.page * q.size < total, has_prev: q.page > 1 };
+    return { items: items.map(bookingView), ...pageFields(q, total) };
   });
 
   const one = { params: BookingParams };

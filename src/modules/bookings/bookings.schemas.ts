@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject } from '../../kernel/index.js';
+import { PageOf, StrictObject } from '../../kernel/index.js';
 
 export const Time = Type.String({ format: 'date-time' });
 export const Id = Type.String({ format: 'uuid' });
@@ -58,14 +58,7 @@ export const BookingView = Type.Object({
 });
 export type BookingView = Static<typeof BookingView>;
 
-export const BookingPage = Type.Object({
-  items: Type.Array(BookingView),
-  page: Type.Integer(),
-  size: Type.Integer(),
-  total: Type.Integer(),
-  has_next: Type.Boolean(),
-  has_prev: Type.Boolean(),
-});
+export const BookingPage = PageOf(BookingView);
 
 export const BookingStatusView = Type.Object({
   id: Id,

@@ -62,28 +62,26 @@ export async function lineHead(trx: Transaction<BookingsTables>, eventId: string
     .execute()) as Entry[];
 }
 
-/** Offers the entries their seats until now + `offerMs`. */
-export async function offerTo(trx: Transaction<BookingsTables>, ids: string[], offerMs: number): Promise<Entry[]> {
+/** Moves waiting entries (those still waiting of `ids`) in one update. */
+async function moveWaiting(trx: Transaction<BookingsTables>, ids: string[], set: Record<string, unknown>): Promise<Entry[]> {
   if (!ids.length) return [];
   return (await trx
     .updateTable('bookings.waitlist')
-    .set({ status: 'offered', offered_at: sql`now()`, offer_expires_at: sql`now() + ${offerMs} * interval '1 millisecond'`, version: sql`version + 1`, updated_at: sql`now()` })
+    .set({ ...set, version: sql`version + 1`, updated_at: sql`now()` })
     .where('id', 'in', ids)
     .where('status', '=', 'waiting')
     .returningAll()
     .execute()) as Entry[];
 }
 
+/** Offers the entries their seats until now + `offerMs`. */
+export function offerTo(trx: Transaction<BookingsTables>, ids: string[], offerMs: number): Promise<Entry[]> {
+  return moveWaiting(trx, ids, { status: 'offered', offered_at: sql`now()`, offer_expires_at: sql`now() + ${offerMs} * interval '1 millisecond'` });
+}
+
 /** Waiting entries that can never be served, out of the line with the reason. */
-export async function expireEntries(trx: Transaction<BookingsTables>, ids: string[], reason: string): Promise<Entry[]> {
-  if (!ids.length) return [];
-  return (await trx
-    .updateTable('bookings.waitlist')
-    .set({ status: 'expired', reason, version: sql`version + 1`, updated_at: sql`now()` })
-    .where('id', 'in', ids)
-    .where('status', '=', 'waiting')
-    .returningAll()
-    .execute()) as Entry[];
+export function expireEntries(trx: Transaction<BookingsTables>, ids: string[], reason: string): Promise<Entry[]> {
+  return moveWaiting(trx, ids, { status: 'expired', reason });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BEARER, errorResponses, privateScope, type Access, type App } from '../../kernel/index.js';
+import { BEARER, errorResponses, pageFields, privateScope, type Access, type App } from '../../kernel/index.js';
 import { actorOf } from './actor.js';
 import { bookingView } from './booking.views.js';
 import type { BookingsDeps } from './bookings.deps.js';
@@ -9,7 +9,6 @@ import { acceptOffer, cancelEntry, joinWaitlist, setPriority } from './waitlist.
 import { entryView, positionView } from './waitlist.views.js';
 
 const security = BEARER;
-const pageOf = (q: { page: number; size: number }, r: { total: number }) => ({ page: q.page, size: q.size, total: r.total, has_next: q.page * q.size < r.total, has_prev: q.page > 1 });
 
 /** SPEC §5 waitlist of the caller (a scope of its own: every route needs a token, nothing is cached). */
 export function waitlistRoutes(app: App, deps: BookingsDeps, access: Access): void {
@@ -31,7 +30,7 @@ export function waitlistRoutes(app: App, deps: BookingsDeps, access: Access): vo
     schema: { tags, summary: 'Your waitlist entries, newest first (one event: in line order)', operationId: 'listWaitlist', security, querystring: WaitlistQuery, response: { 200: EntryPage, ...errorResponses(400, 401) } },
   }, async (request) => {
     const r = await listOwnEntries(deps, actorOf(request), request.query);
-    return { items: r.items.map(entryView), ...pageOf(request.query, r) };
+    return { items: r.items.map(entryView), ...pageFields(request.query, r.total) };
   });
 
   // A fixed path before `{id}`: the router prefers it either way.
@@ -76,7 +75,7 @@ export function waitlistAdminRoutes(app: App, deps: BookingsDeps, access: Access
     schema: { tags, summary: 'Waitlist entries: one event\'s in line order, with places', operationId: 'adminListWaitlist', security, querystring: AdminWaitlistQuery, response: { 200: EntryPage, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
     const r = await listEntries(deps, request.query);
-    return { items: r.items.map(entryView), ...pageOf(request.query, r) };
+    return { items: r.items.map(entryView), ...pageFields(request.query, r.total) };
   });
 
   app.put(`${base}/:id/priority`, {

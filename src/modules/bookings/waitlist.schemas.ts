@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject } from '../../kernel/index.js';
+import { PageOf, StrictObject } from '../../kernel/index.js';
 import { Id, Paging, Time } from './bookings.schemas.js';
 
 export const ENTRY_STATUSES = ['waiting', 'offered', 'converted', 'cancelled', 'expired'] as const;
@@ -51,14 +51,7 @@ export const EntryView = Type.Object({
 });
 export type EntryView = Static<typeof EntryView>;
 
-export const EntryPage = Type.Object({
-  items: Type.Array(EntryView),
-  page: Type.Integer(),
-  size: Type.Integer(),
-  total: Type.Integer(),
-  has_next: Type.Boolean(),
-  has_prev: Type.Boolean(),
-});
+export const EntryPage = PageOf(EntryView);
 
 export const PositionView = Type.Object({
   id: Id,

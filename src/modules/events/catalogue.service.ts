@@ -1,4 +1,4 @@
-import { AppError } from '../../kernel/index.js';
+import { AppError, pageFields } from '../../kernel/index.js';
 import { render, type Rendered } from './catalogue.cache.js';
 import { price } from './event.input.js';
 import { listEvents, type EventFilter } from './event-list.repository.js';
@@ -91,11 +91,7 @@ async function page(deps: EventsDeps, f: EventFilter, admin: boolean): Promise<R
   const now = new Date();
   const body: EventPage = {
     items: items.map((e) => eventView(e, now, admin)),
-    page: f.page,
-    size: f.size,
-    total,
-    has_next: f.page * f.size < total,
-    has_prev: f.page > 1,
+    ...pageFields(f, total),
   };
   return render(body);
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject } from '../../kernel/index.js';
+import { PageOf, StrictObject } from '../../kernel/index.js';
 import { SORTS } from './event-list.repository.js';
 import { EVENT_STATUSES } from './event.repository.js';
 
@@ -124,14 +124,7 @@ export const EventView = Type.Object({
 });
 export type EventView = Static<typeof EventView>;
 
-export const EventPage = Type.Object({
-  items: Type.Array(EventView),
-  page: Type.Integer(),
-  size: Type.Integer(),
-  total: Type.Integer(),
-  has_next: Type.Boolean(),
-  has_prev: Type.Boolean(),
-});
+export const EventPage = PageOf(EventView);
 export type EventPage = Static<typeof EventPage>;
 
 export const Capacity = Type.Object({
