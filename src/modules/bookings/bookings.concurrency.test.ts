@@ -95,9 +95,22 @@ for (const strategy of ['batch', 'single'] as const) describe(`bookings under co
     await t?.close();
   }, { timeout: 60_000 });
 
-  it('2,000 requests through two processes for 100 seats: exactly 100 held, only 201 and 409, the ledger intact', async () => {
+  it('2,000 requests through two processes for 100 seats: exactly 100 held, only 201 and 409, the ledger intact', async (ctx) => {
     const e = await eventOnSale(t.evently.app, admin, { capacity: 100, max_per_booking: 1, max_per_user: 100 });
-    const answers = await pool(Array.from({ length: 2_000 }, (_, i) => () => post(`${urls[i % 2]}${BOOKINGS}`, users[i % users.length]!.access_token, { event_id: e.id, quantity: 1 })), 200);
+    // `single` queues every hold of the event on its row by design: on a loaded machine a few wait
+    // past DATABASE_LOCK_TIMEOUT_MS and answer 503 OVERLOADED (rolled back, Retry-After: 1), which a
+    // client retries. The default strategy must never need that.
+    let retried = 0;
+    const send = async (i: number) => {
+      for (let attempt = 0; ; attempt++) {
+        const a = await post(`${urls[i % 2]}${BOOKINGS}`, users[i % users.length]!.access_token, { event_id: e.id, quantity: 1 });
+        if (a.status !== 503 || strategy !== 'single' || attempt === 3) return a;
+        retried++;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    };
+    const answers = await pool(Array.from({ length: 2_000 }, (_, i) => () => send(i)), 200);
+    if (retried) ctx.diagnostic(`single strategy: ${retried} hold(s) retried after 503 OVERLOADED`);
     const statuses = new Map<number, number>();
     for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
     assert.deepEqual([...statuses.keys()].sort(), [201, 409], JSON.stringify([...statuses]));
