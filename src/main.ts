@@ -161,6 +161,7 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
         outbox: createOutbox(m.schema, outboxSignal),
         jobs: adapters.jobs,
         cache: adapters.cache,
+        signals: adapters.signals,
         rateLimiter: adapters.rateLimiter,
         access,
         // Only auth (seals) and notifications (opens) get the key; other modules have no code to read.

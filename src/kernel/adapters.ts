@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './db/database.js';
 import type { DependencyCheck } from './http/health.routes.js';
-import { createMemoryBus, createRedisBus, type EventBus, type FailedEvents } from './messaging/index.js';
+import { createMemoryBus, createMemorySignals, createRedisBus, createRedisSignals, type EventBus, type FailedEvents, type Signals } from './messaging/index.js';
 import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.js';
 import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
@@ -12,6 +12,8 @@ import { createMemoryRevocations, createRedisRevocations, type RevocationStore }
 export interface Adapters {
   kind: 'memory' | 'redis';
   bus: EventBus;
+  /** Fan-out of hints to every process (live views). */
+  signals: Signals;
   jobs: JobQueue;
   cache: Cache;
   rateLimiter: RateLimiter;
@@ -35,6 +37,7 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     return {
       kind: 'memory',
       bus,
+      signals: createMemorySignals(logger),
       jobs,
       cache,
       rateLimiter: createMemoryRateLimiter(),
@@ -79,9 +82,11 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
   const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
   const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
   const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
+  const signals = createRedisSignals({ redis, connect, prefix, logger });
   return {
     kind: 'redis',
     bus,
+    signals,
     jobs,
     cache,
     rateLimiter: createRedisRateLimiter({ redis, prefix: `${prefix}rl:` }),
@@ -89,6 +94,7 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     checks: [{ name: 'redis', check: (ms) => withTimeout(redis.ping().then(() => undefined), ms, 'redis did not answer') }],
     async close() {
       await cache.close();
+      await signals.close();
       await Promise.all(created.map((r) => r.quit().catch(() => r.disconnect())));
       await redis.quit().catch(() => redis.disconnect());
     },

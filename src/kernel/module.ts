@@ -7,6 +7,7 @@ import type { Outbox } from './messaging/outbox.js';
 import type { DomainEvent } from './messaging/types.js';
 import type { JobHandler, JobQueue } from './jobs/types.js';
 import type { Cache } from './cache/types.js';
+import type { Signals } from './messaging/signals.js';
 import type { RateLimiter } from './ratelimit/types.js';
 import type { App } from './http/server.js';
 import type { Access } from './auth/access.js';
@@ -33,6 +34,8 @@ export interface ModuleContext<C = unknown, DB = unknown> {
   outbox: Outbox;
   jobs: JobQueue;
   cache: Cache;
+  /** Fan-out of hints to every process running the module (live views re-read on them). */
+  signals: Signals;
   rateLimiter: RateLimiter;
   /** Route guards (`requireAuth`, `requireRole`) verifying access tokens and revocations. */
   access: Access;

@@ -5,5 +5,6 @@ export { applyOnce } from './inbox.js';
 export { subscribeConsumers } from './consumers.js';
 export { createMemoryBus } from './bus.memory.js';
 export { createRedisBus } from './bus.redis.js';
+export { createMemorySignals, createRedisSignals, type Signals, type SignalListener } from './signals.js';
 export { createFailedEvents, type FailedEvents, type FailedEvent, type FailedStatus } from './failed-events.js';
 export type { MemoryEventBus } from './bus.memory.js';

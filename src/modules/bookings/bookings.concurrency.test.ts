@@ -11,6 +11,7 @@ import { after, before, describe, it } from '../../../test/support/suite.js';
 import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, eventually, login, signUp, sqlRows } from '../../../test/support/auth.js';
 import { BOOKINGS, eventOnSale } from '../../../test/support/bookings.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
+import { openSse } from '../../../test/support/sse.js';
 import { freePort, runCli, waitForReady, type CliProcess } from '../../../test/support/process.js';
 import { redisUrl, skipWithoutRedis } from '../../../test/support/redis.js';
 import { generateSigningKey, newSealingKey, signAccessToken } from '../../kernel/index.js';
@@ -187,5 +188,22 @@ for (const strategy of ['batch', 'single'] as const) describe(`bookings under co
     assert.ok(messages.every((m) => m.n === 1), 'no entry offered twice');
     const ledger = await assertLedgerMatches(t.database.url, e.id);
     assert.deepEqual(ledger, { total: 50, available: 0, held: 50, confirmed: 0 }, 'each seat released went to one offer');
+  });
+
+  it('a live stream on one process sees the holds made through the other, as they happen', async () => {
+    const e = await eventOnSale(t.evently.app, admin, { capacity: 30, max_per_booking: 1, max_per_user: 30 });
+    const stream = await openSse(`${urls[0]}/api/v1/availability/events/${e.id}/stream`);
+    assert.equal(JSON.parse((await stream.next()).data).available, 30);
+    const made = await pool(Array.from({ length: 30 }, (_, i) => () => post(`${urls[1]}${BOOKINGS}`, users[i % users.length]!.access_token, { event_id: e.id, quantity: 1 })), 10);
+    assert.ok(made.every((m) => m.status === 201));
+    // Versions only grow, and the last event is the sold-out ledger.
+    let last = { available: 30, version: 0 };
+    while (last.available > 0) {
+      const next = JSON.parse((await stream.next()).data) as { available: number; version: number };
+      assert.ok(next.version > last.version && next.available <= last.available, JSON.stringify([last, next]));
+      last = next;
+    }
+    assert.equal(last.available, 0);
+    stream.close();
   });
 });

@@ -9,6 +9,7 @@ import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NO_AUTH_LIMITS, call, eventuall
 import { BOOKINGS, book, eventOnSale, seats } from '../../../test/support/bookings.js';
 import { ADMIN_EVENTS, assertError, createEvent } from '../../../test/support/events.js';
 import { startTestEvently, type TestEvently } from '../../../test/support/evently.js';
+import { openSse } from '../../../test/support/sse.js';
 import type { App } from '../../kernel/index.js';
 
 describe('bookings over HTTP', () => {
@@ -218,6 +219,38 @@ describe('bookings over HTTP', () => {
     await t.evently.adapters.bus.publish([{ id: '01a22c1a-f9ea-753f-9a99-24436bf71499', type: 'events.event.created', version: 1, occurredAt: new Date().toISOString(), correlationId: null, payload: created!.payload }]);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(pick(await seats(app, e.id)), { total: 8, available: 4, held: 4, confirmed: 0 });
+  });
+  it('the live stream sends the seats at once and each change after, with the ledger version as id; Last-Event-ID resumes', async () => {
+    const base = await t.evently.listen();
+    const e = await eventOnSale(app, admin, { capacity: 10 });
+    const url = `${base}/api/v1/availability/events/${e.id}/stream`;
+    const stream = await openSse(url);
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const first = await stream.next();
+    assert.equal(first.event, 'availability');
+    assert.deepEqual(pick(JSON.parse(first.data)), { total: 10, available: 10, held: 0, confirmed: 0 });
+    assert.equal(first.id, String(JSON.parse(first.data).version));
+
+    const held = await book(app, alice.access_token, e.id, 3);
+    const change = await stream.next();
+    assert.deepEqual(pick(JSON.parse(change.data)), { total: 10, available: 7, held: 3, confirmed: 0 });
+    assert.ok(Number(change.id) > Number(first.id));
+    stream.close();
+
+    // Resuming from the last version seen: nothing until the next change, which comes.
+    const resumed = await openSse(url, { 'last-event-id': change.id! });
+    assert.equal(await resumed.quiet(500), true, 'nothing already seen is sent again');
+    await call(app, 'PUT', `${BOOKINGS}/${held.body.id}/cancel`, { token: alice.access_token });
+    assert.deepEqual(pick(JSON.parse((await resumed.next()).data)), { total: 10, available: 10, held: 0, confirmed: 0 });
+    resumed.close();
+    // From an older version: the current state at once.
+    // Left open: the suite's shutdown (after) must end it, or it would wait for it.
+    const behind = await openSse(url, { 'last-event-id': first.id! });
+    assert.equal(JSON.parse((await behind.next()).data).available, 10);
+
+    assert.equal((await fetch(`${base}/api/v1/availability/events/01a22c1a-f9ea-753f-9a99-24436bf71473/stream`)).status, 404);
+    assert.equal((await fetch(url, { headers: { 'last-event-id': 'x' } })).status, 400);
   });
 });
 

@@ -8,9 +8,15 @@ import { bookingView, statusView } from './booking.views.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import {
   AuditEntryView, Availability, BookingPage, BookingParams, BookingQuery, BookingStatusView, BookingView, CancelBookingBody,
-  CheckQuery, CheckView, CreateBookingBody, EventParams, IdempotencyHeaders,
+  CheckQuery, CheckView, CreateBookingBody, EventParams, IdempotencyHeaders, StreamHeaders,
 } from './bookings.schemas.js';
-import { findLedger, forSale } from './ledger.repository.js';
+import { findLedger, forSale, type Ledger } from './ledger.repository.js';
+import type { LiveClient, LiveHub } from './live.js';
+
+/** The seats as GET /availability/events/{id} and its stream show them. */
+function availabilityView(l: Ledger) {
+  return { event_id: l.event_id, total: l.total, available: forSale(l), held: l.held, confirmed: l.confirmed, waiting: l.waiting, sold_out: forSale(l) === 0, version: l.version };
+}
 
 const security = BEARER;
 
@@ -62,7 +68,7 @@ export function bookingRoutes(app: App, deps: BookingsDeps, access: Access): voi
 }
 
 /** SPEC §5 availability: public, read-only (the original reserved seats with GETs; nothing here does). */
-export function availabilityRoutes(app: App, deps: BookingsDeps): void {
+export function availabilityRoutes(app: App, deps: BookingsDeps, live: LiveHub): void {
   const tags = ['availability'];
   const base = '/api/v1/availability/events/:event_id';
   const ledgerOf = async (eventId: string) => {
@@ -76,7 +82,40 @@ export function availabilityRoutes(app: App, deps: BookingsDeps): void {
   }, async (request, reply) => {
     const l = await ledgerOf(request.params.event_id);
     void reply.header('cache-control', 'no-cache');
-    return { event_id: l.event_id, total: l.total, available: forSale(l), held: l.held, confirmed: l.confirmed, waiting: l.waiting, sold_out: forSale(l) === 0, version: l.version };
+    return availabilityView(l);
+  });
+
+  // The server waits for open responses when it closes: the streams end first.
+  app.addHook('preClose', async () => live.close());
+  app.get(`${base}/stream`, {
+    schema: {
+      tags, summary: 'Server-Sent Events of the seats: each ledger change (id: its version); Last-Event-ID resumes', operationId: 'streamAvailability', security: PUBLIC,
+      params: EventParams, headers: StreamHeaders,
+      response: { 200: { description: 'text/event-stream of `availability` events, each the body of GET /availability/events/{event_id}', content: { 'text/event-stream': { schema: Type.String() } } }, ...errorResponses(400, 404, 503) },
+    },
+  }, async (request, reply) => {
+    const l = await ledgerOf(request.params.event_id);
+    if (live.full()) throw new AppError('OVERLOADED', 'too many live streams on this server; try again shortly', { headers: { 'retry-after': '5' } });
+    const res = reply.raw;
+    reply.hijack();
+    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    const client: LiveClient = {
+      last: Number(request.headers['last-event-id'] ?? 0),
+      send: (ledger) => void res.write(`id: ${ledger.version}\nevent: availability\ndata: ${JSON.stringify(availabilityView(ledger))}\n\n`),
+      end: () => void res.end(),
+    };
+    const leave = live.join(l.event_id, client);
+    // What the client has not seen yet (all of it, without Last-Event-ID); then every change.
+    if (l.version > client.last) {
+      client.last = l.version;
+      client.send(l);
+    }
+    const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(beat);
+      leave();
+    });
   });
 
   app.get(`${base}/check`, {

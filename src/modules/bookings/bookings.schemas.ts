@@ -91,6 +91,10 @@ export const Availability = Type.Object({
   version: Type.Integer({ description: 'The ledger version: grows with every change' }),
 });
 
+export const StreamHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'The last ledger version the client saw: only newer ones are sent' })),
+});
+
 export const CheckQuery = StrictObject({ quantity: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }) });
 export const CheckView = Type.Object({
   event_id: Id,

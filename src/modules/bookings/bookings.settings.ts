@@ -12,6 +12,8 @@ export interface BookingsConfig {
   expireBatch: number;
   payment: 'offline' | 'simulated';
   writeStrategy: 'batch' | 'single';
+  /** Most live availability streams one process keeps open. */
+  streamMaxClients: number;
   maxBatch: number;
   /** The simulated provider: its latency and the share of payments it declines. */
   simulatedLatencyMs: number;
@@ -26,6 +28,7 @@ export const BOOKINGS_SETTINGS = {
   BOOKINGS_EXPIRE_BATCH: int({ min: 1, max: 10_000, default: 500, doc: 'Most holds one sweep transaction expires; the sweep repeats until none is due.' }),
   BOOKINGS_WRITE_STRATEGY: oneOf(['batch', 'single'], { default: 'batch', doc: 'How holds are written. `batch`: the holds of an event that arrive while one of its transactions commits go together in the next (one ledger update per batch); `single`: one transaction per hold (every hold of an event queues on its ledger row). `npm run bench:flash-sale` compares them.' }),
   BOOKINGS_MAX_BATCH: int({ min: 1, max: 1_000, default: 200, doc: 'Most holds one `batch` transaction writes.' }),
+  BOOKINGS_STREAM_MAX_CLIENTS: int({ min: 1, max: 100_000, default: 1_000, doc: 'Most live availability streams (`GET /api/v1/availability/events/{id}/stream`) one process keeps open; past it a new one is refused with 503 `OVERLOADED` and `Retry-After`.' }),
   BOOKINGS_PAYMENT_PROVIDER: oneOf(['offline', 'simulated'], { default: 'offline', doc: '`offline`: payment is recorded as taken offline (manual); `simulated`: a provider with latency and declines, for tests and benchmarks.' }),
   BOOKINGS_SIMULATED_LATENCY_MS: int({ min: 0, max: 60_000, default: 50, doc: 'Latency of each call to the simulated payment provider.' }),
   BOOKINGS_SIMULATED_FAILURE_PERCENT: int({ min: 0, max: 100, default: 0, doc: 'Share of payments the simulated provider declines (402 `PAYMENT_DECLINED`).' }),
@@ -46,6 +49,7 @@ export const bookingsSettings: ModuleSettings<BookingsConfig> = {
       payment: s.BOOKINGS_PAYMENT_PROVIDER,
       writeStrategy: s.BOOKINGS_WRITE_STRATEGY,
       maxBatch: s.BOOKINGS_MAX_BATCH,
+      streamMaxClients: s.BOOKINGS_STREAM_MAX_CLIENTS,
       simulatedLatencyMs: s.BOOKINGS_SIMULATED_LATENCY_MS,
       simulatedFailurePercent: s.BOOKINGS_SIMULATED_FAILURE_PERCENT,
     };

@@ -8,6 +8,7 @@ import { bookingsSettings, type BookingsConfig } from './bookings.settings.js';
 import type { DB as BookingsTables } from './bookings.tables.js';
 import { catalogueConsumer } from './catalogue.consumer.js';
 import { expiryTask } from './expiry.task.js';
+import { createLiveHub, liveConsumer } from './live.js';
 import { createGlance } from './glance.js';
 import { batchWriter } from './hold.batch.js';
 import { singleWriter } from './hold.single.js';
@@ -46,16 +47,17 @@ export function createBookingsModule(o: { holds?: (deps: HoldWriterDeps) => Hold
         holds: o.holds ? o.holds(base) : ctx.config.writeStrategy === 'single' ? singleWriter(base) : batchWriter(base, ctx.config.maxBatch),
         logger: ctx.logger,
       };
+      const live = createLiveHub({ db: ctx.db, signals: ctx.signals, logger: ctx.logger }, ctx.config.streamMaxClients);
       return {
         async routes(app) {
-          availabilityRoutes(app, deps);
+          availabilityRoutes(app, deps, live);
           // In a scope of its own: its hooks make every booking route need a token and no-store.
           await app.register(async (scope) => bookingRoutes(scope as typeof app, deps, ctx.access));
           await app.register(async (scope) => bookingsAdminRoutes(scope as typeof app, deps, ctx.access));
           await app.register(async (scope) => waitlistRoutes(scope as typeof app, deps, ctx.access));
           await app.register(async (scope) => waitlistAdminRoutes(scope as typeof app, deps, ctx.access));
         },
-        consumers: [catalogueConsumer(deps)],
+        consumers: [catalogueConsumer(deps), liveConsumer({ signals: ctx.signals, logger: ctx.logger })],
         tasks: [expiryTask(deps)],
       };
     },
