@@ -100,9 +100,12 @@ export function availabilityRoutes(app: App, deps: BookingsDeps, live: LiveHub):
     reply.hijack();
     res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
+    // A client gone between two writes: nothing to send, and no error to raise.
+    const write = (text: string) => void (res.writableEnded || res.destroyed || res.write(text));
+    res.on('error', () => undefined);
     const client: LiveClient = {
       last: Number(request.headers['last-event-id'] ?? 0),
-      send: (ledger) => void res.write(`id: ${ledger.version}\nevent: availability\ndata: ${JSON.stringify(availabilityView(ledger))}\n\n`),
+      send: (ledger) => write(`id: ${ledger.version}\nevent: availability\ndata: ${JSON.stringify(availabilityView(ledger))}\n\n`),
       end: () => void res.end(),
     };
     const leave = live.join(l.event_id, client);
@@ -111,7 +114,7 @@ export function availabilityRoutes(app: App, deps: BookingsDeps, live: LiveHub):
       client.last = l.version;
       client.send(l);
     }
-    const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const beat = setInterval(() => write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {
       clearInterval(beat);
       leave();
