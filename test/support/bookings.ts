@@ -19,7 +19,7 @@ export async function book(app: App, token: string, eventId: string, quantity = 
   return call(app, 'POST', BOOKINGS, { token, body: { event_id: eventId, quantity }, headers });
 }
 
-export async function seats(app: App, eventId: string): Promise<{ total: number; available: number; held: number; confirmed: number; version: number }> {
+export async function seats(app: App, eventId: string): Promise<{ total: number; available: number; held: number; confirmed: number; waiting: number; version: number }> {
   const r = await call(app, 'GET', `/api/v1/availability/events/${eventId}`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body;

@@ -187,18 +187,18 @@ const ajvCompilers = AjvCompiler();
 const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
 
 /**
- * Fastify's validator (@fastify/ajv-compiler: the same ajv options, formats and shared schemas),
- * twice: a JSON body is taken as typed, so a number is not a username and an array is not a
- * password; the query string, path parameters and headers are text, so they are coerced to the
- * schema's types (`?limit=5`; `array`: a single `?tag=x` is a list of one).
- */
-/**
  * `uuid` as PostgreSQL reads it: ajv-formats also accepts a `urn:uuid:` prefix, which passed
  * validation and then failed in the database as a 500.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const strictFormats = (ajv: { addFormat(name: string, format: RegExp): unknown }) => void ajv.addFormat('uuid', UUID);
 
+/**
+ * Fastify's validator (@fastify/ajv-compiler: the same ajv options, formats and shared schemas),
+ * twice: a JSON body is taken as typed, so a number is not a username and an array is not a
+ * password; the query string, path parameters and headers are text, so they are coerced to the
+ * schema's types (`?limit=5`; `array`: a single `?tag=x` is a list of one).
+ */
 const validatorsByPart: ValidatorFactory = (externalSchemas) => {
   const typed = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false }, onCreate: strictFormats });
   const coerced = ajvCompilers(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' }, onCreate: strictFormats });

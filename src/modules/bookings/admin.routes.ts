@@ -56,8 +56,8 @@ export function bookingsAdminRoutes(app: App, deps: BookingsDeps, access: Access
   app.get('/api/v1/admin/audit-logs', {
     schema: { tags, summary: 'The bookings audit log: filters by booking, event, actor, action, time', operationId: 'adminAuditLogs', security, querystring: AuditQuery, response: { 200: AuditPage, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
-    const q = request.query;
-    return { ...(await auditLog(deps, q)), page: q.page, size: q.size };
+    const { items, total } = await auditLog(deps, request.query);
+    return { items, ...pageFields(request.query, total) };
   });
 
   app.get('/api/v1/availability/stats', {

@@ -3,7 +3,7 @@ import { newId } from '../../kernel/index.js';
 import type { Actor } from './actor.js';
 import { bookingsError } from './bookings.errors.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { soldOut, type HoldResult } from './hold.js';
+import { overBookingCap, soldOut, type HoldResult } from './hold.js';
 
 export interface NewBooking {
   event_id: string;
@@ -28,7 +28,7 @@ export async function createBooking(deps: BookingsDeps, actor: Actor, input: New
   if (!event || event.status === 'deleted' || event.status === 'draft' || available === undefined) throw notBookable('no such event on sale');
   if (event.status !== 'published') throw notBookable(`the event is ${event.status}`);
   if (event.starts_at <= new Date()) throw notBookable('the event has started');
-  if (input.quantity > event.max_per_booking) throw bookingsError('LIMIT_EXCEEDED', `at most ${event.max_per_booking} seat(s) per booking`, { details: [{ field: 'quantity', message: `at most ${event.max_per_booking}` }] });
+  if (input.quantity > event.max_per_booking) throw overBookingCap(event.max_per_booking);
   if (input.quantity > event.max_per_user) throw bookingsError('LIMIT_EXCEEDED', `at most ${event.max_per_user} seat(s) per user for this event`);
   if (available < input.quantity && !idempotencyKey) throw soldOut(available);
   const result = await deps.holds.hold({

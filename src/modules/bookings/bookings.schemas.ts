@@ -128,26 +128,15 @@ export const AuditQuery = StrictObject({
 });
 export type AuditQuery = Static<typeof AuditQuery>;
 
-export const AuditPage = Type.Object({
-  items: Type.Array(Type.Object({
-    id: Type.Integer(),
-    booking_id: Id,
-    event_id: Id,
-    action: Type.String(),
-    actor_id: Type.Union([Id, Type.Null()]),
-    actor_role: Type.String(),
-    before: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-    after: Type.Record(Type.String(), Type.Unknown()),
-    reason: Type.Union([Type.String(), Type.Null()]),
-    request_id: Type.Union([Type.String(), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-    user_agent: Type.Union([Type.String(), Type.Null()]),
-    at: Time,
-  })),
-  page: Type.Integer(),
-  size: Type.Integer(),
-  total: Type.Integer(),
-});
+/** The admin's view of the log: a booking's trail entry, with where it came from. */
+export const AuditPage = PageOf(Type.Object({
+  ...AuditEntryView.properties,
+  booking_id: Id,
+  event_id: Id,
+  request_id: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+}));
 
 export const ExpireResult = Type.Object({
   expired: Type.Integer({ description: 'Holds released by this sweep' }),

@@ -33,6 +33,7 @@ export interface HoldWriter {
 
 /** Refused for want of seats while the event is on sale: its waitlist is open (POST /api/v1/waitlist). */
 export const soldOut = (available: number) => bookingsError('SOLD_OUT', `only ${available} seat(s) left: the waitlist is open`, { details: [{ field: 'quantity', message: `${available} available`, available, waitlist_open: true }] });
+export const overBookingCap = (max: number) => bookingsError('LIMIT_EXCEEDED', `at most ${max} seat(s) per booking`, { details: [{ field: 'quantity', message: `at most ${max}` }] });
 export const overUserCap = (max: number) => bookingsError('LIMIT_EXCEEDED', `at most ${max} seat(s) per user for this event, across your active bookings`);
 export const notOnSale = () => bookingsError('EVENT_NOT_BOOKABLE', 'the event is no longer on sale');
 export const keyReused = () => bookingsError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body');

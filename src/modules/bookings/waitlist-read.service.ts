@@ -3,7 +3,7 @@ import type { BookingsDeps } from './bookings.deps.js';
 import { findLedger, forSale } from './ledger.repository.js';
 import { onSale } from './line.js';
 import type { AdminWaitlistQuery, WaitlistQuery } from './waitlist.schemas.js';
-import { positions, type Entry } from './waitlist.repository.js';
+import { LIVE, positions, type Entry } from './waitlist.repository.js';
 import { visibleEntry } from './waitlist.service.js';
 
 export interface Placed {
@@ -42,8 +42,13 @@ export function listOwnEntries(deps: BookingsDeps, actor: Actor, q: WaitlistQuer
   return listEntries(deps, { ...q, user_id: actor.id });
 }
 
+/** An entry already read, with its place in line. */
+export async function withPosition(deps: BookingsDeps, entry: Entry): Promise<Placed> {
+  return (await placed(deps, [entry]))[0]!;
+}
+
 export async function entryWithPosition(deps: BookingsDeps, actor: Actor, id: string): Promise<Placed> {
-  return (await placed(deps, [await visibleEntry(deps, actor, id)]))[0]!;
+  return withPosition(deps, await visibleEntry(deps, actor, id));
 }
 
 /** Where the entry stands: its place in line (the real one, counted now) and how many wait. */
@@ -59,13 +64,13 @@ export async function checkWaitlist(deps: BookingsDeps, actor: Actor, eventId: s
   const [ledger, selling, mine] = await Promise.all([
     findLedger(deps.db, id),
     onSale(deps.db, id),
-    deps.db.selectFrom('bookings.waitlist').selectAll().where('user_id', '=', actor.id).where('event_id', '=', id).where('status', 'in', ['waiting', 'offered']).executeTakeFirst(),
+    deps.db.selectFrom('bookings.waitlist').selectAll().where('user_id', '=', actor.id).where('event_id', '=', id).where('status', 'in', [...LIVE]).executeTakeFirst(),
   ]);
   return {
     event_id: id,
     // Sold out to the public (joining also works when fewer seats are for sale than one wants).
     waitlist_open: !!ledger && selling && forSale(ledger) === 0,
     waiting: ledger?.waiting ?? 0,
-    entry: mine ? (await placed(deps, [mine as Entry]))[0]! : null,
+    entry: mine ? await withPosition(deps, mine as Entry) : null,
   };
 }

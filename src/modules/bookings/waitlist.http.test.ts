@@ -25,7 +25,7 @@ describe('waitlist over HTTP', () => {
   const cancelBooking = (who: number, id: string) => call(app, 'PUT', `${BOOKINGS}/${id}/cancel`, { token: users[who]!.access_token });
   const counts = async (eventId: string) => {
     const s = await seats(app, eventId);
-    return { available: s.available, held: s.held, confirmed: s.confirmed, waiting: (s as unknown as { waiting: number }).waiting };
+    return { available: s.available, held: s.held, confirmed: s.confirmed, waiting: s.waiting };
   };
   /** The ledger row as the database has it (available there counts seats kept for the line). */
   const ledger = async (eventId: string) => (await sqlRows<{ available: number; held: number; waiting: number }>(t.database.url, 'select available, held, waiting from bookings.ledgers where event_id = $1', [eventId]))[0]!;

@@ -3,7 +3,7 @@ import { actorOf } from './actor.js';
 import { bookingView } from './booking.views.js';
 import type { BookingsDeps } from './bookings.deps.js';
 import { BookingView } from './bookings.schemas.js';
-import { checkWaitlist, entryPosition, entryWithPosition, listEntries, listOwnEntries } from './waitlist-read.service.js';
+import { checkWaitlist, entryPosition, entryWithPosition, listEntries, listOwnEntries, withPosition } from './waitlist-read.service.js';
 import { AdminWaitlistQuery, CancelEntryBody, EntryPage, EntryParams, EntryView, EventParams, JoinWaitlistBody, PositionView, PriorityBody, WaitlistCheck, WaitlistQuery } from './waitlist.schemas.js';
 import { acceptOffer, cancelEntry, joinWaitlist, setPriority } from './waitlist.service.js';
 import { entryView, positionView } from './waitlist.views.js';
@@ -81,8 +81,6 @@ export function waitlistAdminRoutes(app: App, deps: BookingsDeps, access: Access
   app.put(`${base}/:id/priority`, {
     schema: { tags, summary: 'Move a waiting entry up or down the line (higher priority goes first)', operationId: 'adminSetWaitlistPriority', security, params: EntryParams, body: PriorityBody, response: { 200: EntryView, ...errorResponses(400, 401, 403, 404, 409) } },
   }, async (request) => {
-    const actor = actorOf(request);
-    await setPriority(deps, request.params.id, request.body.priority);
-    return entryView(await entryWithPosition(deps, actor, request.params.id));
+    return entryView(await withPosition(deps, await setPriority(deps, request.params.id, request.body.priority)));
   });
 }

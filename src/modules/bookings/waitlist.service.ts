@@ -4,11 +4,11 @@ import { audit, findBooking, insertBooking, newReference, takeUserSeats, type Bo
 import { bookingMessage } from './booking.events.js';
 import { bookingsError } from './bookings.errors.js';
 import type { BookingsDeps } from './bookings.deps.js';
-import { holdRow, notOnSale, overUserCap } from './hold.js';
+import { holdRow, notOnSale, overBookingCap, overUserCap } from './hold.js';
 import { changeLine, forSale, lockLedger } from './ledger.repository.js';
 import { leaveLine, onSale, settle } from './line.js';
 import { waitlistMessage } from './waitlist.events.js';
-import { changeEntry, findEntry, insertEntry, positions, type Entry, type EntryStatus } from './waitlist.repository.js';
+import { changeEntry, findEntry, insertEntry, positions, type Entry } from './waitlist.repository.js';
 
 const notFound = () => new AppError('NOT_FOUND', 'no such waitlist entry');
 const conflict = (e: Entry, what: string) => bookingsError('WAITLIST_STATE_CONFLICT', `a ${e.status} waitlist entry cannot be ${what}`);
@@ -33,7 +33,7 @@ export async function joinWaitlist(deps: BookingsDeps, actor: Actor, input: { ev
   const eventId = input.event_id.toLowerCase();
   const event = await deps.db.selectFrom('bookings.events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
   if (!event || event.status !== 'published' || event.starts_at <= new Date()) throw notOnSale();
-  if (input.quantity > event.max_per_booking) throw bookingsError('LIMIT_EXCEEDED', `at most ${event.max_per_booking} seat(s) per booking`, { details: [{ field: 'quantity', message: `at most ${event.max_per_booking}` }] });
+  if (input.quantity > event.max_per_booking) throw overBookingCap(event.max_per_booking);
   return deps.transaction(async (trx) => {
     const ledger = await lockLedger(trx, eventId);
     if (!ledger || !(await onSale(trx, eventId))) throw notOnSale();
@@ -93,9 +93,9 @@ export async function acceptOffer(deps: BookingsDeps, actor: Actor, id: string):
       // Thrown, not returned: the user's seats taken above must go back with the rest.
       if (!done) throw new Overtaken();
       if (!(await onSale(trx, e.event_id))) throw notOnSale();
-    const row = holdRow({ id: bookingId, actor, event_id: e.event_id, quantity: e.quantity, notes: null, price: event.price, currency: event.currency, maxPerUser: event.max_per_user }, newReference(), deps.config.holdMs);
-    const b = await insertBooking(trx, row);
-    await audit(trx, [{ booking: b, before: null, action: 'held', actor, reason: 'waitlist offer accepted', request: actor.request }]);
+      const row = holdRow({ id: bookingId, actor, event_id: e.event_id, quantity: e.quantity, notes: null, price: event.price, currency: event.currency, maxPerUser: event.max_per_user }, newReference(), deps.config.holdMs);
+      const b = await insertBooking(trx, row);
+      await audit(trx, [{ booking: b, before: null, action: 'held', actor, reason: 'waitlist offer accepted', request: actor.request }]);
       await deps.outbox.add(trx, bookingMessage('bookings.booking.held', b), waitlistMessage('bookings.waitlist.converted', done));
       return b;
     });
@@ -136,4 +136,3 @@ export async function setPriority(deps: BookingsDeps, id: string, priority: numb
   throw conflict((await findEntry(deps.db, e.id))!, 'moved in the line');
 }
 
-export type { EntryStatus };
