@@ -251,6 +251,10 @@ describe('bookings over HTTP', () => {
 
     assert.equal((await fetch(`${base}/api/v1/availability/events/01a22c1a-f9ea-753f-9a99-24436bf71473/stream`)).status, 404);
     assert.equal((await fetch(url, { headers: { 'last-event-id': 'x' } })).status, 400);
+    // HEAD answers at once with the stream's headers, and holds nothing open.
+    const head = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(5_000) });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
   });
 });
 

@@ -96,9 +96,12 @@ export function availabilityRoutes(app: App, deps: BookingsDeps, live: LiveHub):
   }, async (request, reply) => {
     const l = await ledgerOf(request.params.event_id);
     if (live.full()) throw new AppError('OVERLOADED', 'too many live streams on this server; try again shortly', { headers: { 'retry-after': '5' } });
+    const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
+    // HEAD (which Fastify answers with this handler) gets the headers, not a stream that never ends.
+    if (request.method === 'HEAD') return reply.headers(headers).send('');
     const res = reply.raw;
     reply.hijack();
-    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), ...headers, connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     // A client gone between two writes: nothing to send, and no error to raise.
     const write = (text: string) => void (res.writableEnded || res.destroyed || res.write(text));
