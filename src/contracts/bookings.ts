@@ -4,6 +4,12 @@ import type { EventContract, PayloadOf } from './contract.js';
 
 const BookingStatus = Type.Enum(['pending', 'confirmed', 'cancelled', 'expired', 'refunded']);
 
+/**
+ * Set when the change is the cascade of the event's cancellation (absent otherwise): notifications
+ * tells each attendee once that the event is off, instead of once per booking and entry.
+ */
+const Cause = Type.Optional(Type.Literal('event_cancelled'));
+
 /** A booking as it is after the change the message reports. */
 const BookingState = Type.Object({
   booking_id: Uuid,
@@ -19,6 +25,7 @@ const BookingState = Type.Object({
   expires_at: Time,
   /** Why it was cancelled or refunded, when someone said. */
   reason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+  cause: Cause,
   entity_version: EntityVersion,
 });
 
@@ -39,6 +46,7 @@ const WaitlistState = Type.Object({
   /** The booking an accepted offer became. */
   booking_id: Type.Union([Uuid, Type.Null()]),
   reason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+  cause: Cause,
   entity_version: EntityVersion,
 });
 

@@ -42,7 +42,7 @@ export async function applyChange(
   const move: SeatMove = to === 'confirmed' ? 'confirm' : b.status === 'confirmed' ? 'refund' : 'release';
   if (to === 'refunded' && after.payment_ref) await oweRefund(trx, { ...after, payment_ref: after.payment_ref });
   await audit(trx, [{ booking: after, before: b, action: to, actor: who.actor, reason: who.reason, request: who.request }]);
-  await deps.outbox.add(trx, bookingMessage(MESSAGE[to], after));
+  await deps.outbox.add(trx, bookingMessage(MESSAGE[to], after, eventCancelled ? 'event_cancelled' : undefined));
   // Last: the event's row stays locked only until the commit. It cannot fail: the seats are there.
   const ledger = await moveSeats(trx, b.event_id, move, b.quantity);
   if (!ledger) throw new Error(`ledger of ${b.event_id} has not the ${b.quantity} seat(s) a ${b.status} booking counts`);

@@ -5,7 +5,8 @@ import type { Booking } from './booking.repository.js';
 type BookingMessage = 'bookings.booking.held' | 'bookings.booking.confirmed' | 'bookings.booking.cancelled' | 'bookings.booking.expired' | 'bookings.booking.refunded';
 
 /** The booking as it stands after the change (its version included), as the contract says. */
-export function bookingMessage(type: BookingMessage, b: Booking): NewEvent<BookingsPayload<BookingMessage>> {
+/** `cause`: the event's cancellation cascading (see the contract). */
+export function bookingMessage(type: BookingMessage, b: Booking, cause?: 'event_cancelled'): NewEvent<BookingsPayload<BookingMessage>> {
   return {
     type,
     version: 1,
@@ -20,6 +21,7 @@ export function bookingMessage(type: BookingMessage, b: Booking): NewEvent<Booki
       currency: b.currency,
       expires_at: b.expires_at.toISOString(),
       reason: b.cancel_reason,
+      ...(cause ? { cause } : {}),
       entity_version: b.version,
     },
   };

@@ -29,7 +29,7 @@ export async function cancelEventBookings(deps: BookingsDeps, trx: Tx, eventId: 
     .returningAll()
     .execute()) as Entry[];
   if (ledger && entries.length) {
-    await deps.outbox.add(trx, ...entries.map((e) => waitlistMessage('bookings.waitlist.cancelled', e)));
+    await deps.outbox.add(trx, ...entries.map((e) => waitlistMessage('bookings.waitlist.cancelled', e, null, 'event_cancelled')));
     await settle(deps, trx, await leaveLine(trx, eventId, entries));
   }
   // Locked in id order: concurrent changes of these bookings wait, then find them changed.

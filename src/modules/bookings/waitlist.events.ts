@@ -5,7 +5,8 @@ import type { Entry } from './waitlist.repository.js';
 type WaitlistMessage = 'bookings.waitlist.joined' | 'bookings.waitlist.offered' | 'bookings.waitlist.cancelled' | 'bookings.waitlist.expired' | 'bookings.waitlist.converted';
 
 /** The entry as it stands after the change (its version included), as the contract says. */
-export function waitlistMessage(type: WaitlistMessage, e: Entry, position: number | null = null): NewEvent<BookingsPayload<WaitlistMessage>> {
+/** `cause`: the event's cancellation cascading (see the contract). */
+export function waitlistMessage(type: WaitlistMessage, e: Entry, position: number | null = null, cause?: 'event_cancelled'): NewEvent<BookingsPayload<WaitlistMessage>> {
   return {
     type,
     version: 1,
@@ -20,6 +21,7 @@ export function waitlistMessage(type: WaitlistMessage, e: Entry, position: numbe
       offer_expires_at: e.status === 'offered' && e.offer_expires_at ? e.offer_expires_at.toISOString() : null,
       booking_id: e.booking_id,
       reason: e.reason,
+      ...(cause ? { cause } : {}),
       entity_version: e.version,
     },
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { newId, type Executor } from '../../kernel/index.js';
+import type { Attachment } from './mail.base.js';
 
 export interface DevMail {
   id: string;
@@ -8,13 +9,14 @@ export interface DevMail {
   text: string;
   html: string;
   template: string;
+  attachments: Attachment[];
   created_at: Date;
 }
 
-export async function storeDevMail(db: Executor, mail: Omit<DevMail, 'id' | 'created_at'>): Promise<string> {
+export async function storeDevMail(db: Executor, mail: Omit<DevMail, 'id' | 'created_at' | 'attachments'> & { attachments?: Attachment[] }): Promise<string> {
   const id = newId();
-  await sql`insert into notifications.dev_mailbox (id, "to", subject, text, html, template)
-    values (${id}, ${mail.to}, ${mail.subject}, ${mail.text}, ${mail.html}, ${mail.template})`.execute(db);
+  await sql`insert into notifications.dev_mailbox (id, "to", subject, text, html, template, attachments)
+    values (${id}, ${mail.to}, ${mail.subject}, ${mail.text}, ${mail.html}, ${mail.template}, ${JSON.stringify(mail.attachments ?? [])}::jsonb)`.execute(db);
   return id;
 }
 
@@ -22,7 +24,7 @@ export async function storeDevMail(db: Executor, mail: Omit<DevMail, 'id' | 'cre
 export async function listDevMail(db: Executor, filter: { to?: string; limit: number }): Promise<DevMail[]> {
   const where = filter.to === undefined ? sql`` : sql`where lower("to") = lower(${filter.to})`;
   const { rows } = await sql<DevMail>`
-    select id, "to", subject, text, html, template, created_at from notifications.dev_mailbox
+    select id, "to", subject, text, html, template, attachments, created_at from notifications.dev_mailbox
     ${where} order by created_at desc, id desc limit ${filter.limit}`.execute(db);
   return rows;
 }

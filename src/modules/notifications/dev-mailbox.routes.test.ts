@@ -39,7 +39,7 @@ describe('GET /dev/mailbox with the dev mailbox on (no SMTP)', () => {
     assert.equal(onlyA.statusCode, 200);
     assert.deepEqual(onlyA.json().items.map((m: { subject: string }) => m.subject), ['third', 'first']);
     const item = onlyA.json().items[0];
-    assert.deepEqual(Object.keys(item).sort(), ['created_at', 'html', 'id', 'subject', 'template', 'text', 'to']);
+    assert.deepEqual(Object.keys(item).sort(), ['attachments', 'created_at', 'html', 'id', 'subject', 'template', 'text', 'to']);
     assert.ok(!Number.isNaN(Date.parse(item.created_at)));
 
     const newest = await get('?limit=1');

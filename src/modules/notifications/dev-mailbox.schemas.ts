@@ -14,6 +14,7 @@ export const DevMail = Type.Object({
   text: Type.String(),
   html: Type.String(),
   template: Type.String(),
+  attachments: Type.Array(Type.Object({ filename: Type.String(), contentType: Type.String(), content: Type.String() }), { description: 'Files sent with it (a confirmed booking\'s calendar entry)' }),
   created_at: Type.String({ format: 'date-time' }),
 });
 

@@ -6,6 +6,7 @@ import { mailConsumer, SEND_EMAIL_JOB } from './mail.consumer.js';
 import { mailSettings, type MailConfig } from './mail.settings.js';
 import { mailSweepTask } from './mail.sweep.js';
 import type { DB as NotificationsTables } from './notifications.tables.js';
+import { attendeesConsumer, catalogueConsumer } from './projections.consumer.js';
 import { recipientsConsumer } from './recipients.consumer.js';
 import { sendEmailJob } from './send-email.job.js';
 
@@ -15,9 +16,10 @@ export type { MailConfig } from './mail.settings.js';
 const SEND_CONCURRENCY = 5;
 
 /**
- * The email worker (SPEC §7): auth events in, one durable mail job per (event, recipient, template)
- * out, sent over SMTP and/or kept in the dev mailbox. Recipients come from its own projection of
- * auth users, never from auth's tables.
+ * The email worker (SPEC §7): auth, booking, waitlist and catalogue events in, one durable mail job
+ * per (event, recipient, template) out, sent over SMTP and/or kept in the dev mailbox. Recipients,
+ * events and attendees come from its own projections of auth, events and bookings messages, never
+ * from their tables.
  */
 export const notificationsModule = defineModule<MailConfig, NotificationsTables>({
   name: 'notifications',
@@ -36,7 +38,8 @@ export const notificationsModule = defineModule<MailConfig, NotificationsTables>
       routes(app) {
         if (ctx.config.devMailbox) devMailboxRoutes(app, ctx.db);
       },
-      consumers: [recipientsConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)],
+      // Projections first: the mail consumer reads the attendees of an event whose time or place changed.
+      consumers: [recipientsConsumer(ctx.logger), catalogueConsumer(ctx.logger), attendeesConsumer(ctx.logger), mailConsumer(ctx.jobs, ctx.logger)],
       jobs: mailer ? [{ name: SEND_EMAIL_JOB, handler: sendEmailJob({ transaction: ctx.transaction, mailer, logger: ctx.logger, sealer: ctx.sealer }), concurrency: SEND_CONCURRENCY }] : [],
       tasks: [mailSweepTask({ db: ctx.db, jobs: ctx.jobs, logger: ctx.logger })],
     };

@@ -141,9 +141,9 @@ export async function forgetUnsentMailOf(trx: Executor, userId: string): Promise
     where user_id = ${userId} and status in ('queued', 'sending')`.execute(trx);
 }
 
-/** A code mail whose code has expired (or whose expiry cannot be read) must not be sent. */
+/** A code mail (one carrying a sealed code) whose code has expired, or whose expiry cannot be read, must not be sent. */
 export function codeExpired(data: Record<string, unknown>, now: Date = new Date()): boolean {
-  if (!('expires_at' in data)) return false;
+  if (!('otp_sealed' in data)) return false;
   const at = typeof data.expires_at === 'string' ? Date.parse(data.expires_at) : NaN;
   return !(at > now.getTime());
 }

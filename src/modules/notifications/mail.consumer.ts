@@ -1,19 +1,13 @@
 import type { Consumer, DomainEvent, JobQueue, Logger, Tx } from '../../kernel/index.js';
 import { payloadOf } from './auth-events.js';
+import { bookingMails } from './booking-mail.js';
 import { insertMail, lockMail, mailJobId, type MailKey } from './mail-log.repository.js';
-import type { TemplateName } from './mail.templates.js';
+import type { MailRequest } from './mail.request.js';
 
 export const SEND_EMAIL_JOB = 'notifications.send-email';
 
-interface MailRequest {
-  user_id: string;
-  template: TemplateName;
-  to_email: string | null;
-  data: Record<string, unknown>;
-}
-
-/** The mail an event asks for, if any. */
-function mailFor(event: DomainEvent, logger: Logger): MailRequest | undefined {
+/** The mail an auth event asks for, if any. */
+function authMail(event: DomainEvent, logger: Logger): MailRequest | undefined {
   const otp = payloadOf(event, 'auth.otp.requested', logger);
   if (otp) return { user_id: otp.user_id, template: 'verify_email', to_email: otp.email, data: codeData(event, otp) };
   const verified = payloadOf(event, 'auth.user.verified', logger);
@@ -32,7 +26,9 @@ function codeData(event: DomainEvent, p: { otp_sealed: string; expires_at: strin
 }
 
 /**
- * Turns auth events into mail jobs. The mail_log row is written in the consumer's transaction (so
+ * Turns events into mail jobs: auth's (codes, welcome), bookings' (each change of a booking or a
+ * waitlist entry; an event's cancellation once per attendee) and a change of an event's time or
+ * place (every attendee). The mail_log row is written in the consumer's transaction (so
  * it exists exactly when the event counts as handled); the job is enqueued inside it too, after
  * the row: an enqueue that fails rolls the transaction back and the bus redelivers the event, and
  * a job that starts before the commit waits for it on the mail's lock. A job lost after all (the
@@ -41,15 +37,20 @@ function codeData(event: DomainEvent, p: { otp_sealed: string; expires_at: strin
 export function mailConsumer(jobs: JobQueue, logger: Logger): Consumer {
   return {
     name: 'notifications.mail',
-    topics: ['auth.otp.requested', 'auth.user.verified', 'auth.password_reset.requested', 'auth.registration.existing_account'],
+    topics: [
+      'auth.otp.requested', 'auth.user.verified', 'auth.password_reset.requested', 'auth.registration.existing_account',
+      'bookings.booking.*', 'bookings.waitlist.*', 'events.event.updated',
+    ],
     async handle(event, trx: Tx) {
-      const request = mailFor(event, logger);
-      if (!request) return;
-      const key: MailKey = { event_id: event.id, user_id: request.user_id, template: request.template };
-      await lockMail(trx, key);
-      await insertMail(trx, { ...key, to_email: request.to_email, data: request.data });
-      // Also when the row already existed: the job id dedupes, and the job skips a mail already sent.
-      await enqueueMail(jobs, key);
+      const auth = authMail(event, logger);
+      const requests = auth ? [auth] : (await bookingMails(event, trx)) ?? [];
+      for (const request of requests) {
+        const key: MailKey = { event_id: request.key_event_id ?? event.id, user_id: request.user_id, template: request.template };
+        await lockMail(trx, key);
+        await insertMail(trx, { ...key, to_email: request.to_email, data: request.data });
+        // Also when the row already existed: the job id dedupes, and the job skips a mail already sent.
+        await enqueueMail(jobs, key);
+      }
     },
   };
 }

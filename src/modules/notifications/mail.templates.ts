@@ -1,49 +1,12 @@
-/**
- * The emails, each with a subject, a text part and an HTML part. Every value that comes from a user
- * (names, addresses) or from another service goes through `escapeHtml` in the HTML part; subjects
- * carry no user data at all, so no header can be shaped by a user.
- */
-export const TEMPLATES = ['verify_email', 'welcome', 'password_reset', 'account_exists'] as const;
+import { BOOKING_RENDERERS, BOOKING_TEMPLATES } from './booking.templates.js';
+import { escapeHtml, field, greeting, page, type RenderedMail, type TemplateInput } from './mail.base.js';
+
+export { escapeHtml, TemplateDataError, type RenderedMail, type TemplateInput } from './mail.base.js';
+
+/** The emails, each with a subject, a text part and an HTML part (rules in mail.base.ts). */
+const AUTH_TEMPLATES = ['verify_email', 'welcome', 'password_reset', 'account_exists'] as const;
+export const TEMPLATES = [...AUTH_TEMPLATES, ...BOOKING_TEMPLATES] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
-
-export interface RenderedMail {
-  subject: string;
-  text: string;
-  html: string;
-}
-
-/** What the job knows when it renders: the greeting name (may be unknown) and the row's data. */
-export interface TemplateInput {
-  name: string | null;
-  data: Record<string, unknown>;
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-/** A template whose data lacks a field cannot be sent, now or on a retry. */
-export class TemplateDataError extends Error {
-  override name = 'TemplateDataError';
-}
-
-function field(data: Record<string, unknown>, key: string): string {
-  const value = data[key];
-  if (typeof value !== 'string' && typeof value !== 'number') throw new TemplateDataError(`template data has no ${key}`);
-  return String(value);
-}
-
-/** The shared HTML frame; `body` is already-escaped HTML. */
-function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
-    `<body style="font-family:sans-serif;line-height:1.5">${body}<p style="color:#777">— Evently</p></body></html>`;
-}
-
-function greeting(name: string | null): { text: string; html: string } {
-  return name ? { text: `Hi ${name},`, html: `<p>Hi ${escapeHtml(name)},</p>` } : { text: 'Hi,', html: '<p>Hi,</p>' };
-}
 
 function codeMail(subject: string, purpose: string, input: TemplateInput): RenderedMail {
   const code = field(input.data, 'otp');
@@ -62,6 +25,7 @@ function codeMail(subject: string, purpose: string, input: TemplateInput): Rende
 }
 
 const RENDERERS: Record<TemplateName, (input: TemplateInput) => RenderedMail> = {
+  ...BOOKING_RENDERERS,
   verify_email: (input) => codeMail('Your Evently verification code', 'Your code to verify your email address', input),
   password_reset: (input) => codeMail('Reset your Evently password', 'Your code to reset your password', input),
   // Someone registered an address that has an account: tell its owner, who may have forgotten it.

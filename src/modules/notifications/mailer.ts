@@ -2,6 +2,7 @@ import { createTransport } from 'nodemailer';
 import { isEmailAddress, type Executor } from '../../kernel/index.js';
 import type { MailConfig } from './mail.settings.js';
 import { storeDevMail } from './dev-mailbox.repository.js';
+import type { Attachment } from './mail.base.js';
 
 export interface MailMessage {
   to: string;
@@ -9,6 +10,7 @@ export interface MailMessage {
   text: string;
   html: string;
   template: string;
+  attachments?: Attachment[];
 }
 
 /**
@@ -106,7 +108,10 @@ export function smtpMailer(smtpUrl: string, from: string): Required<Pick<Mailer,
     async send(message) {
       assertSingleAddress(message.to);
       try {
-        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+        const info = await transport.sendMail({
+          from, to: message.to, subject: message.subject, text: message.text, html: message.html,
+          attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+        });
         return { messageId: info.messageId };
       } catch (err) {
         throw classifySmtpError(err);

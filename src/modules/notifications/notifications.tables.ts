@@ -23,7 +23,16 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface NotificationsAttendees {
+  booking_id: string;
+  event_id: string;
+  status: string;
+  user_id: string;
+  version: number;
+}
+
 export interface NotificationsDevMailbox {
+  attachments: Generated<Json>;
   created_at: Generated<Timestamp>;
   html: string;
   id: string;
@@ -31,6 +40,17 @@ export interface NotificationsDevMailbox {
   template: string;
   text: string;
   to: string;
+}
+
+export interface NotificationsEvents {
+  ends_at: Timestamp | null;
+  event_id: string;
+  starts_at: Timestamp | null;
+  status: string;
+  timezone: string | null;
+  title: string | null;
+  venue: string | null;
+  version: number;
 }
 
 export interface NotificationsInbox {
@@ -79,7 +99,9 @@ export interface NotificationsRecipients {
 }
 
 export interface DB {
+  "notifications.attendees": NotificationsAttendees;
   "notifications.dev_mailbox": NotificationsDevMailbox;
+  "notifications.events": NotificationsEvents;
   "notifications.inbox": NotificationsInbox;
   "notifications.mail_log": NotificationsMailLog;
   "notifications.outbox": NotificationsOutbox;

@@ -16,6 +16,7 @@ import {
 } from './mail-log.repository.js';
 import { isSingleAddress, MailDeliveryError, type MailMessage, type Mailer } from './mailer.js';
 import { findRecipient } from './recipients.repository.js';
+import { findEvent } from './catalogue.repository.js';
 import { isTemplateName, renderMail, TemplateDataError } from './mail.templates.js';
 
 type Prepared =
@@ -117,9 +118,15 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
       return fail(new Error('the code cannot be opened: EVENT_SEALING_KEY differs between auth and notifications'));
     }
   }
+  let event;
+  if (typeof data.event_id === 'string') {
+    event = await findEvent(trx, data.event_id);
+    // The catalogue's messages come on another stream than bookings': wait for them (retried, then revived by the sweep).
+    if (!event) throw new Error(`event ${data.event_id} is not known to notifications yet`);
+  }
   let message: MailMessage;
   try {
-    message = { to, template: row.template, ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data }) };
+    message = { to, template: row.template, ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data, event }) };
   } catch (err) {
     if (err instanceof TemplateDataError) return fail(err);
     throw err;
