@@ -1,22 +1,32 @@
 /**
- * `npm run cluster`: the split topology of docker-compose.yml as local processes, one per module,
- * each on its module's port (or --base-port N: N, N+1, … in module order). Needs REDIS_URL; without
- * DATABASE_URL it starts one embedded PostgreSQL that every process shares. Ctrl-C stops them all.
+ * `npm run cluster`: the split topology of docker-compose.yml as local processes, one per module on
+ * its module's port, plus more bookings replicas (`--bookings-replicas N`, default 2: the second on
+ * port 35012, the third on 35022, …). `--base-port N` moves every port by N − 35000. Needs
+ * REDIS_URL; without DATABASE_URL it starts one embedded PostgreSQL that every process shares. It
+ * waits until every process answers /health/ready, prints the URLs and "cluster ready", and stops
+ * them all on Ctrl-C (or SIGTERM); if one process exits, it stops the rest.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { MODULE_NAMES, MODULE_PORTS, createLogger, startEmbeddedPostgres, type ModuleName } from '../src/kernel/index.js';
 
 const { values } = parseArgs({
-  options: { 'base-port': { type: 'string' }, modules: { type: 'string' } },
+  options: { 'base-port': { type: 'string' }, modules: { type: 'string' }, 'bookings-replicas': { type: 'string', default: '2' } },
   strict: true,
 });
 const root = path.resolve(import.meta.dirname, '..');
 const modules = (values.modules?.split(',') ?? [...MODULE_NAMES]) as ModuleName[];
 const unknown = modules.filter((m) => !MODULE_NAMES.includes(m));
 if (unknown.length) fail(`unknown module(s) ${unknown.join(', ')}`);
+const replicas = Number(values['bookings-replicas']);
+if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) fail('--bookings-replicas must be 1 to 9');
+const shift = values['base-port'] === undefined ? 0 : Number(values['base-port']) - MODULE_PORTS.auth;
+if (!Number.isInteger(shift) || MODULE_PORTS.auth + shift < 1024 || MODULE_PORTS.auth + shift > 65_000) fail('--base-port must be a port from 1024 to 65000');
 if (!process.env.REDIS_URL) fail('REDIS_URL is required: the modules of a cluster talk through Redis');
+/** How long every process gets to answer /health/ready (migrations, keys, the embedded server). */
+const READY_TIMEOUT_MS = 120_000;
 
 const logger = createLogger({ level: 'info', service: 'cluster' });
 const embedded = process.env.DATABASE_URL
@@ -24,35 +34,22 @@ const embedded = process.env.DATABASE_URL
   : await startEmbeddedPostgres({ dataDir: process.env.EVENTLY_DATA_DIR ?? path.join(root, '.evently'), logger });
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 
-const portOf = (module: ModuleName, i: number) => (values['base-port'] ? Number(values['base-port']) + i : MODULE_PORTS[module]);
+interface Member { name: string; module: ModuleName; port: number; child?: ChildProcess }
+const members: Member[] = modules.flatMap((module): Member[] => {
+  const port = MODULE_PORTS[module] + shift;
+  if (module !== 'bookings') return [{ name: module, module, port }];
+  return Array.from({ length: replicas }, (_, i) => ({ name: i ? `bookings-${i + 1}` : 'bookings', module, port: port + 10 * i }));
+});
 // The other modules verify tokens against the auth process's published keys.
-const authIndex = modules.indexOf('auth');
-const jwksUrl = process.env.AUTH_JWKS_URL ?? (authIndex >= 0 ? `http://127.0.0.1:${portOf('auth', authIndex)}/.well-known/jwks.json` : undefined);
-
-const children: { module: ModuleName; port: number; child: ChildProcess }[] = [];
-for (const [i, module] of modules.entries()) {
-  const port = portOf(module, i);
-  const roles = module === 'notifications' ? 'worker,scheduler' : 'http,worker,scheduler';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', module, '--roles', roles, '--port', String(port)], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) logger.error({ module, code, signal }, 'module process exited; stopping the cluster');
-    void stop(code ?? 1);
-  });
-  children.push({ module, port, child });
-}
-process.stderr.write(`\n  Evently cluster\n${children.map((c) => `    ${c.module.padEnd(14)} http://127.0.0.1:${c.port}`).join('\n')}\n\n`);
+const auth = members.find((m) => m.module === 'auth');
+const jwksUrl = process.env.AUTH_JWKS_URL ?? (auth ? `http://127.0.0.1:${auth.port}/.well-known/jwks.json` : undefined);
 
 let stopping: Promise<void> | undefined;
 function stop(code = 0): Promise<void> {
   stopping ??= (async () => {
-    await Promise.all(
-      children.map(({ child }) =>
-        child.exitCode !== null || child.signalCode !== null ? undefined : new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM')))),
-    );
+    await Promise.all(members.map(({ child }) => (!child || child.exitCode !== null || child.signalCode !== null
+      ? undefined
+      : new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))))));
     await embedded?.stop();
     process.exit(code);
   })();
@@ -60,6 +57,38 @@ function stop(code = 0): Promise<void> {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+
+for (const m of members) {
+  // Every process serves /health; the notifications worker's HTTP role adds only the dev mailbox.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', m.module, '--roles', 'http,worker,scheduler', '--port', String(m.port)], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) logger.error({ process: m.name, code, signal }, 'a cluster process exited: stopping the cluster');
+    void stop(code ?? 1);
+  });
+  m.child = child;
+}
+
+async function ready(m: Member): Promise<void> {
+  const end = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${m.port}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${m.name} did not answer /health/ready on port ${m.port} within ${READY_TIMEOUT_MS / 1000} s`);
+    await sleep(250);
+  }
+}
+try {
+  await Promise.all(members.map(ready));
+} catch (err) {
+  logger.error({ err }, 'the cluster did not become ready');
+  await stop(1);
+}
+process.stderr.write(`\n  Evently cluster\n${members.map((m) => `    ${m.name.padEnd(14)} http://127.0.0.1:${m.port}`).join('\n')}\n\n`);
+logger.info({ processes: members.map((m) => ({ name: m.name, port: m.port, pid: m.child?.pid })) }, 'cluster ready');
 
 function fail(message: string): never {
   process.stderr.write(`cluster: ${message}\n`);

@@ -437,8 +437,8 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
     await tdb?.drop();
   });
 
-  it('starts one process per module on consecutive ports and stops them all on SIGTERM', async () => {
-    const base = await freePortRange(5);
+  it('starts one process per module on consecutive ports, a second bookings replica 10 ports above the first, and stops them all on SIGTERM', async () => {
+    const base = await freePortRange(13);
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: tdb.url, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' },
@@ -447,9 +447,9 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const proc = { child, output: () => '', exited: exited.then((c) => c ?? 1) };
     try {
-      const modules = ['auth', 'events', 'bookings', 'analytics', 'notifications'];
-      for (const [i, m] of modules.entries()) {
-        const url = `http://127.0.0.1:${base + i}`;
+      const processes = [['auth', 0], ['events', 1], ['bookings', 2], ['analytics', 3], ['notifications', 4], ['bookings', 12]] as const;
+      for (const [m, offset] of processes) {
+        const url = `http://127.0.0.1:${base + offset}`;
         await waitForReady(url, proc, 60_000);
         const info = (await (await fetch(`${url}/info`)).json()) as { modules: string[]; mode: string };
         assert.deepEqual(info.modules, [m]);
