@@ -4,7 +4,9 @@
  * port 35012, the third on 35022, …). `--base-port N` moves every port by N − 35000. Needs
  * REDIS_URL; without DATABASE_URL it starts one embedded PostgreSQL that every process shares. It
  * waits until every process answers /health/ready, prints the URLs and "cluster ready", and stops
- * them all on Ctrl-C (or SIGTERM); if one process exits, it stops the rest.
+ * them all on Ctrl-C (or SIGTERM). A process that exits before the cluster is ready stops it (a
+ * setting is wrong); one that dies later is started again after a pause (1 s, doubling to 30 s while
+ * it keeps dying young), as docker-compose.yml's `restart: unless-stopped` does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -34,7 +36,7 @@ const embedded = process.env.DATABASE_URL
   : await startEmbeddedPostgres({ dataDir: process.env.EVENTLY_DATA_DIR ?? path.join(root, '.evently'), logger });
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
 
-interface Member { name: string; module: ModuleName; port: number; child?: ChildProcess }
+interface Member { name: string; module: ModuleName; port: number; child?: ChildProcess; pause?: number; startedAt?: number }
 const members: Member[] = modules.flatMap((module): Member[] => {
   const port = MODULE_PORTS[module] + shift;
   if (module !== 'bookings') return [{ name: module, module, port }];
@@ -58,19 +60,32 @@ function stop(code = 0): Promise<void> {
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
-for (const m of members) {
+let isReady = false;
+function launch(m: Member): void {
   // Every process serves /health; the notifications worker's HTTP role adds only the dev mailbox.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', m.module, '--roles', 'http,worker,scheduler', '--port', String(m.port)], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  child.on('exit', (code, signal) => {
-    if (!stopping) logger.error({ process: m.name, code, signal }, 'a cluster process exited: stopping the cluster');
-    void stop(code ?? 1);
-  });
   m.child = child;
+  m.startedAt = Date.now();
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    if (!isReady) {
+      logger.error({ process: m.name, code, signal }, 'a cluster process exited before the cluster was ready: stopping the cluster');
+      void stop(code ?? 1);
+      return;
+    }
+    // A process that ran a while starts again at once (almost); one that keeps dying waits longer.
+    m.pause = Date.now() - m.startedAt! > 60_000 ? RESTART_FIRST_MS : Math.min((m.pause ?? RESTART_FIRST_MS / 2) * 2, RESTART_MAX_MS);
+    logger.error({ process: m.name, code, signal, restart_in_ms: m.pause }, 'a cluster process exited: starting it again');
+    setTimeout(() => stopping || launch(m), m.pause).unref();
+  });
 }
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+for (const m of members) launch(m);
 
 async function ready(m: Member): Promise<void> {
   const end = Date.now() + READY_TIMEOUT_MS;
@@ -87,6 +102,7 @@ try {
   logger.error({ err }, 'the cluster did not become ready');
   await stop(1);
 }
+isReady = true;
 process.stderr.write(`\n  Evently cluster\n${members.map((m) => `    ${m.name.padEnd(14)} http://127.0.0.1:${m.port}`).join('\n')}\n\n`);
 logger.info({ processes: members.map((m) => ({ name: m.name, port: m.port, pid: m.child?.pid })) }, 'cluster ready');
 

@@ -1,0 +1,78 @@
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { freePortRange, ROOT, within } from './process.js';
+import { dropPrefix, uniquePrefix } from './redis.js';
+
+/** `npm run cluster` as a real process tree on free ports, its database and Redis keys its own. */
+export interface TestCluster {
+  database: TestDatabase;
+  redisPrefix: string;
+  url: { auth: string; events: string; bookings: string; bookings2: string; analytics: string; notifications: string };
+  /** The pid of the process serving `port` (the cluster starts a new one after a crash). */
+  pidOf(port: number): number | undefined;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const OFFSETS = { auth: 0, events: 1, bookings: 2, analytics: 3, notifications: 4, bookings2: 12 } as const;
+
+export async function startTestCluster(env: Record<string, string>): Promise<TestCluster> {
+  const database = await createTestDatabase();
+  const redisPrefix = uniquePrefix('cluster');
+  const base = await freePortRange(13);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+  const url = Object.fromEntries(Object.entries(OFFSETS).map(([k, o]) => [k, `http://127.0.0.1:${base + o}`])) as TestCluster['url'];
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await within(exited, 60_000, 'cluster shutdown').catch(() => child.kill('SIGKILL'));
+    await dropPrefix(redisPrefix);
+    await database.drop();
+  };
+  try {
+    await within(new Promise<void>((resolve, reject) => {
+      const check = () => (out.includes('Evently cluster') ? resolve() : child.exitCode !== null ? reject(new Error(`cluster exited:\n${out}`)) : setTimeout(check, 100));
+      check();
+    }), 180_000, 'cluster start');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    database,
+    redisPrefix,
+    url,
+    pidOf(port) {
+      try {
+        const pids = execFileSync('pgrep', ['-f', `src/cli.ts start .* --port ${port}$`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+        return pids[0];
+      } catch {
+        return undefined;
+      }
+    },
+    output: () => out,
+    stop,
+  };
+}
+
+/** fetch with a JSON body and a bearer token; the answer's status and JSON. */
+export async function api(url: string, method: string, o: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any; code?: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(url, {
+    method,
+    headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : undefined;
+  return { status: res.status, body, code: body?.error?.code };
+}
