@@ -17,13 +17,17 @@ export interface TestCluster {
 
 const OFFSETS = { auth: 0, events: 1, bookings: 2, analytics: 3, notifications: 4, bookings2: 12 } as const;
 
-export async function startTestCluster(env: Record<string, string>): Promise<TestCluster> {
-  const database = await createTestDatabase();
+/**
+ * `o.adminDatabaseUrl`: the PostgreSQL server to make the database on (default DATABASE_URL's);
+ * `o.redisUrl`: a Redis of the test's own (its keys are not dropped: the test throws it away).
+ */
+export async function startTestCluster(env: Record<string, string>, o: { adminDatabaseUrl?: string; redisUrl?: string } = {}): Promise<TestCluster> {
+  const database = await createTestDatabase(o.adminDatabaseUrl);
   const redisPrefix = uniquePrefix('cluster');
   const base = await freePortRange(13);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -35,7 +39,7 @@ export async function startTestCluster(env: Record<string, string>): Promise<Tes
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
     await within(exited, 60_000, 'cluster shutdown').catch(() => child.kill('SIGKILL'));
-    await dropPrefix(redisPrefix);
+    if (!o.redisUrl) await dropPrefix(redisPrefix);
     await database.drop();
   };
   try {

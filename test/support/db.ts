@@ -9,10 +9,10 @@ export interface TestDatabase {
 
 /**
  * A fresh, empty database on the server of DATABASE_URL (the runner provides one: the CI's
- * PostgreSQL or an embedded one). Named so the runner can drop it if the test file dies.
+ * PostgreSQL or an embedded one), or on the server of `adminUrl`. Named so the runner can drop it
+ * if the test file dies.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = process.env.DATABASE_URL;
+export async function createTestDatabase(adminUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (!adminUrl) throw new Error('DATABASE_URL is not set: run the tests with `npm test`');
   const name = `evently_t_${process.env.EVENTLY_TEST_RUN ?? 'adhoc'}_${randomBytes(4).toString('hex')}`;
   await adminQuery(adminUrl, `create database "${name}"`);

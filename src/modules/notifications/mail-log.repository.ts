@@ -62,6 +62,18 @@ export const RECIPIENT_DELETED = 'recipient deleted before the mail was sent';
 /** The message of a row found 'sending' by a later run: the server may or may not have the mail. */
 export const OUTCOME_UNKNOWN = 'outcome unknown after interrupted send';
 
+/** The message of a mail sent again after an interrupted send, under the same Message-ID. */
+export const RESENT = 'interrupted send: sent again with the same Message-ID';
+
+/**
+ * A mail carrying a one-time code (until the row is final, the sealed code is in its data). Such a
+ * mail is sent at most once; any other is sent at least once, with a Message-ID of its own key, so
+ * a repeat after an interrupted send is the same message to the recipient's mail system.
+ */
+export function isCodeMail(data: Record<string, unknown>): boolean {
+  return 'otp_sealed' in data;
+}
+
 /**
  * Claims a queued row for one send: status 'sending' under a new claim id, committed before the
  * server is contacted. Counts the attempt. Undefined when the row is not queued (any more).
@@ -123,11 +135,23 @@ export async function giveUpInterrupted(trx: Executor, k: MailKey, claimId: stri
     where ${keyMatches(k)} and status = 'sending' and claim_id is not distinct from ${claimId}`.execute(trx);
 }
 
-/** giveUpInterrupted for every claim older than `claimedBefore` (no send runs that long). Returns how many. */
-export async function giveUpStaleClaims(db: Executor, claimedBefore: Date): Promise<number> {
-  const { rows } = await sql`update notifications.mail_log set status = 'failed', last_error = ${OUTCOME_UNKNOWN},
-    updated_at = now(), ${FORGET_SECRETS} where status = 'sending' and claimed_at < ${claimedBefore} returning event_id`.execute(db);
-  return rows.length;
+/** An interrupted send of a mail that is not a code mail: queued again, to be sent again under the same Message-ID. */
+export async function requeueInterrupted(trx: Executor, k: MailKey, claimId: string | null): Promise<void> {
+  await sql`update notifications.mail_log set status = 'queued', last_error = ${RESENT}, updated_at = now()
+    where ${keyMatches(k)} and status = 'sending' and claim_id is not distinct from ${claimId}`.execute(trx);
+}
+
+/**
+ * Claims older than `claimedBefore` (no send runs that long): code mails are given up
+ * (giveUpInterrupted), others queued again (requeueInterrupted) for the sweep to send.
+ */
+export async function giveUpStaleClaims(db: Executor, claimedBefore: Date): Promise<{ abandoned: number; requeued: number }> {
+  const { rows } = await sql<{ requeued: boolean }>`update notifications.mail_log set
+      status = case when data ? 'otp_sealed' then 'failed' else 'queued' end,
+      last_error = case when data ? 'otp_sealed' then ${OUTCOME_UNKNOWN} else ${RESENT} end,
+      updated_at = now(), data = case when data ? 'otp_sealed' then data - 'otp' - 'otp_sealed' else data end
+    where status = 'sending' and claimed_at < ${claimedBefore} returning status = 'queued' as requeued`.execute(db);
+  return { abandoned: rows.filter((r) => !r.requeued).length, requeued: rows.filter((r) => r.requeued).length };
 }
 
 /**

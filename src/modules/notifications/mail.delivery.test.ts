@@ -9,7 +9,7 @@ import { waitFor } from '../../../test/support/outbox-probe.js';
 import { dropPrefix, redisUrl, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { payloadOf } from './auth-events.js';
 import { enqueueMail, SEND_EMAIL_JOB } from './mail.consumer.js';
-import { CODE_EXPIRED, mailJobId, OUTCOME_UNKNOWN, RECIPIENT_DELETED, type MailKey } from './mail-log.repository.js';
+import { CODE_EXPIRED, mailJobId, OUTCOME_UNKNOWN, RECIPIENT_DELETED, RESENT, type MailKey } from './mail-log.repository.js';
 import { sweepMail } from './mail.sweep.js';
 import { devMailboxMailer, smtpMailer, type Mailer } from './mailer.js';
 import { notificationsModule } from './index.js';
@@ -51,8 +51,8 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     expires_at: new Date(Date.now() + minutes * 60_000).toISOString(),
   });
 
-  async function insertMail(to: string | null, o: { data?: Record<string, unknown>; agoMinutes?: number; userId?: string } = {}): Promise<MailKey> {
-    const key: MailKey = { event_id: newId(), user_id: o.userId ?? newId(), template: 'verify_email' };
+  async function insertMail(to: string | null, o: { data?: Record<string, unknown>; agoMinutes?: number; userId?: string; template?: string } = {}): Promise<MailKey> {
+    const key: MailKey = { event_id: newId(), user_id: o.userId ?? newId(), template: o.template ?? 'verify_email' };
     await sql`insert into notifications.mail_log (event_id, user_id, template, to_email, data, created_at)
       values (${key.event_id}, ${key.user_id}, ${key.template}, ${to}, ${JSON.stringify(o.data ?? (await code(10)))}::jsonb,
               now() - make_interval(mins => ${o.agoMinutes ?? 0}))`.execute(db());
@@ -63,7 +63,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
       select status, attempts, last_error, data, to_email from notifications.mail_log
       where event_id = ${k.event_id} and user_id = ${k.user_id} and template = ${k.template}`.execute(db())).rows[0]!;
   const run = async (k: MailKey, mailer: Mailer, attempt = 1, maxAttempts = 4) =>
-    sendEmailJob({ transaction: t.evently.database.transaction, mailer, logger: t.evently.logger, sealer: await sealerOf(t) })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
+    sendEmailJob({ transaction: t.evently.database.transaction, mailer, logger: t.evently.logger, sealer: await sealerOf(t), recordRetryDelaysMs: [10, 10] })(k, { id: mailJobId(k), name: SEND_EMAIL_JOB, attempt, maxAttempts, correlationId: null });
   const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: v, err: undefined as Error | undefined }), (err: Error) => ({ ok: undefined, err }));
 
   /** Makes the update that marks `to`'s row sent fail `times` times (a sequence: the count survives the rollbacks). */
@@ -132,6 +132,22 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     assert.equal(smtp.to(to).length, 1, 'exactly one mail at the SMTP server');
   });
 
+  it('a mail that is not a code, whose outcome was never recorded, is sent again under the same Message-ID', TEST, async () => {
+    const to = address('lost-welcome');
+    // Every write of the first run's outcome fails (the first try and its two retries).
+    await failMarkSent(to, 3);
+    const key = await insertMail(to, { template: 'welcome', data: {} });
+    const first = await outcome(run(key, smtpAndDev()));
+    assert.match(first.err?.message ?? '', /injected fault/);
+    assert.equal((await rowOf(key)).status, 'sending');
+    assert.equal(await run(key, smtpAndDev(), 2), 'done');
+    const row = await rowOf(key);
+    assert.deepEqual({ status: row.status, error: row.last_error }, { status: 'sent', error: null });
+    const ids = smtp.to(to).map((m) => /^Message-ID: (.*)$/im.exec(m.body)?.[1]);
+    assert.equal(ids.length, 2, 'the server got it twice');
+    assert.equal(new Set(ids).size, 1, 'as one message: the same Message-ID');
+  });
+
   it('554 on MAIL FROM is retried (row queued again), 550 on RCPT TO fails at once', TEST, async () => {
     const to = address('mailfrom');
     const key = await insertMail(to);
@@ -187,19 +203,21 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
     assert.equal(smtp.to(to).length, 0);
   });
 
-  it('the sweep gives up on claims left behind by a dead run and fails expired queued codes', TEST, async () => {
+  it('the sweep gives up on code claims left behind by a dead run, queues other mails again, and fails expired queued codes', TEST, async () => {
     const abandoned = await insertMail(address('abandoned'));
+    const welcome = await insertMail(address('resend'), { template: 'welcome', data: {} });
     await sql`update notifications.mail_log set status = 'sending', claim_id = ${newId()}, claimed_at = now() - interval '1 hour'
-      where event_id = ${abandoned.event_id}`.execute(db());
+      where event_id in (${abandoned.event_id}, ${welcome.event_id})`.execute(db());
     const expired = await insertMail(address('expired-swept'), { data: await code(-1), agoMinutes: 5 });
     const { jobs, cleanup } = await makeQueue('memory');
     try {
       const r = await sweepMail(db(), jobs);
-      assert.deepEqual({ abandoned: r.abandoned, expired: r.expired, created: r.created }, { abandoned: 1, expired: 1, created: 0 });
+      assert.deepEqual({ abandoned: r.abandoned, requeued: r.requeued, expired: r.expired }, { abandoned: 1, requeued: 1, expired: 1 });
     } finally {
       await cleanup();
     }
     assert.deepEqual([(await rowOf(abandoned)).status, (await rowOf(abandoned)).last_error], ['failed', OUTCOME_UNKNOWN]);
+    assert.deepEqual([(await rowOf(welcome)).status, (await rowOf(welcome)).last_error], ['queued', RESENT]);
     const row = await rowOf(expired);
     assert.deepEqual({ status: row.status, error: row.last_error, otp: row.data.otp_sealed }, { status: 'failed', error: CODE_EXPIRED, otp: undefined });
   });
@@ -250,7 +268,7 @@ describe('mail delivery: at most once, revived when stuck, never to an expired c
         assert.equal(r.revived, 1);
         await waitFor(async () => (await rowOf(key)).status === 'sent', 10_000, 'the revived mail sent');
         assert.equal(smtp.to(to).length, 1);
-        assert.deepEqual(await sweepMail(db(), jobs), { created: 0, revived: 0, expired: 0, abandoned: 0 });
+        assert.deepEqual(await sweepMail(db(), jobs), { created: 0, revived: 0, expired: 0, abandoned: 0, requeued: 0 });
         assert.equal(smtp.to(to).length, 1);
       } finally {
         await cleanup();

@@ -18,8 +18,10 @@ export interface SweepResult {
   revived: number;
   /** Queued rows whose code had expired, failed instead of sent. */
   expired: number;
-  /** Rows left 'sending' by a run that died, failed with an unknown outcome (never sent again). */
+  /** Code mails left 'sending' by a run that died, failed with an unknown outcome (never sent again). */
   abandoned: number;
+  /** Other mails left 'sending' by a run that died, queued to be sent again under the same Message-ID. */
+  requeued: number;
 }
 
 /**
@@ -34,8 +36,8 @@ export async function sweepMail(db: Db, jobs: JobQueue, o: { now?: Date; batch?:
   const now = o.now ?? new Date();
   const olderThan = new Date(now.getTime() - STALE_AFTER_MS);
   const batch = o.batch ?? BATCH;
-  const result: SweepResult = { created: 0, revived: 0, expired: 0, abandoned: 0 };
-  result.abandoned = await giveUpStaleClaims(db, new Date(now.getTime() - STALE_CLAIM_AFTER_MS));
+  const result: SweepResult = { created: 0, revived: 0, expired: 0, abandoned: 0, requeued: 0 };
+  Object.assign(result, await giveUpStaleClaims(db, new Date(now.getTime() - STALE_CLAIM_AFTER_MS)));
   let after: Awaited<ReturnType<typeof listQueuedBefore>>[number] | undefined;
   for (;;) {
     const rows = await listQueuedBefore(db, olderThan, batch, after);

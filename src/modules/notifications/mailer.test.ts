@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { classifySmtpError, isSingleAddress, MailDeliveryError, smtpMailer } from './mailer.js';
 import { startTestSmtp, type TestSmtp } from './notifications.testkit.js';
 
-const message = (to: string) => ({ to, subject: 'Hello', text: 'plain', html: '<p>html</p>', template: 'welcome' });
+const message = (to: string) => ({ to, subject: 'Hello', text: 'plain', html: '<p>html</p>', template: 'welcome', key: 'e1:u1:welcome' });
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -26,6 +26,16 @@ describe('SMTP mailer against a real SMTP server', () => {
     assert.ok(mail!.body.includes(`Message-ID: ${messageId}`));
     assert.match(mail!.body, /Content-Type: text\/plain/);
     assert.match(mail!.body, /Content-Type: text\/html/);
+  });
+
+  it('one mail keeps one Message-ID, made from its key, at the sender\'s domain: a repeat is the same message', async () => {
+    const mailer = smtpMailer(smtp.url, 'Evently <mail@evently.test>');
+    const first = await mailer.send(message('twice@example.com'));
+    const second = await mailer.send(message('twice@example.com'));
+    const other = await mailer.send({ ...message('twice@example.com'), key: 'e2:u1:welcome' });
+    assert.equal(first.messageId, second.messageId);
+    assert.notEqual(first.messageId, other.messageId);
+    assert.match(first.messageId, /^<[0-9a-f]{32}@evently\.test>$/);
   });
 
   it('a 5xx reply is a permanent failure, a 4xx reply a temporary one: never swallowed', async () => {

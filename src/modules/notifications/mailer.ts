@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import { isEmailAddress, type Executor } from '../../kernel/index.js';
 import type { MailConfig } from './mail.settings.js';
@@ -10,6 +11,8 @@ export interface MailMessage {
   text: string;
   html: string;
   template: string;
+  /** The mail's key (mail_log): its Message-ID is made from it, the same for every send of one mail. */
+  key: string;
   attachments?: Attachment[];
 }
 
@@ -94,6 +97,12 @@ export function classifySmtpError(err: unknown): MailDeliveryError {
  * a few mails a second at most). No transaction is open while it talks to the server; the timeouts
  * bound how long a claim stays 'sending'.
  */
+/** `<hash of the key@the sender's domain>`: one mail keeps one Message-ID however often it is sent. */
+export function messageIdOf(key: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'evently.local';
+  return `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domain}>`;
+}
+
 export function smtpMailer(smtpUrl: string, from: string): Required<Pick<Mailer, 'send'>> {
   const transport = createTransport({
     url: smtpUrl,
@@ -109,7 +118,7 @@ export function smtpMailer(smtpUrl: string, from: string): Required<Pick<Mailer,
       assertSingleAddress(message.to);
       try {
         const info = await transport.sendMail({
-          from, to: message.to, subject: message.subject, text: message.text, html: message.html,
+          from, to: message.to, subject: message.subject, text: message.text, html: message.html, messageId: messageIdOf(message.key, from),
           attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
         });
         return { messageId: info.messageId };

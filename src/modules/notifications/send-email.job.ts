@@ -6,12 +6,15 @@ import {
   codeExpired,
   findMail,
   giveUpInterrupted,
+  isCodeMail,
   lockMail,
+  mailJobId,
   markFailed,
   markSent,
   OUTCOME_UNKNOWN,
   RECIPIENT_DELETED,
   releaseClaim,
+  requeueInterrupted,
   type MailKey,
 } from './mail-log.repository.js';
 import { isSingleAddress, MailDeliveryError, type MailMessage, type Mailer } from './mailer.js';
@@ -29,10 +32,15 @@ interface Deps {
   mailer: Mailer;
   logger: Logger;
   sealer: Sealer;
+  /** RECORD_RETRY_DELAYS_MS unless given (tests). */
+  recordRetryDelaysMs?: readonly number[];
 }
 
-/** Retries of one database write after the server has answered, before the attempt gives up. */
-const RECORD_RETRY_DELAYS_MS = [100, 500, 2_000];
+/**
+ * Retries of one database write after the server has answered, before the attempt gives up: long
+ * enough to outlast a database restart (an unrecorded send is an unknown outcome).
+ */
+const RECORD_RETRY_DELAYS_MS = [100, 500, 2_000, 5_000, 10_000];
 
 /**
  * Sends one mail_log row, at most once.
@@ -44,10 +52,12 @@ const RECORD_RETRY_DELAYS_MS = [100, 500, 2_000];
  * 3. A short transaction records the outcome: sent (with the dev mailbox copy), queued again for a
  *    retry, or failed. A failing write is retried in place for a few seconds.
  *
- * If step 3 never happens (the process dies, the database stays away), the row stays 'sending' and
- * a later run (or the sweep) marks it failed with OUTCOME_UNKNOWN instead of sending it again: the
- * server may have the mail, and mailing a code twice is worse than once not at all (a user can ask
- * for a new code; a human can requeue the row). With no SMTP server (the dev mailbox alone) there
+ * If step 3 never happens (the process dies, the database stays away), the row stays 'sending'. A
+ * later run (or the sweep) then marks a code mail failed with OUTCOME_UNKNOWN instead of sending it
+ * again: the server may have the mail, and mailing a code twice is worse than once not at all (a
+ * user can ask for a new code; a human can requeue the row). Any other mail is sent again with the
+ * same Message-ID (made from its key), which the recipient's mail system takes for the same
+ * message: a booking confirmation must not be lost to a crash. With no SMTP server (the dev mailbox alone) there
  * is nothing outside the database, so the copy and the row commit in the one transaction of step 1.
  *
  * Temporary failures throw so the queue retries with backoff; permanent ones mark the row failed
@@ -88,9 +98,14 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
   if (row.status === 'sent' || row.status === 'failed') return { kind: 'skipped' };
   if (row.status === 'sending') {
     // See sendEmailJob: an earlier run claimed it and never recorded the outcome.
-    deps.logger.error({ event_id: key.event_id, user_id: key.user_id, template: key.template, claimed_at: row.claimed_at }, 'mail send was interrupted: outcome unknown, not sent again');
-    await giveUpInterrupted(trx, key, row.claim_id);
-    return { kind: 'permanent', error: new Error(OUTCOME_UNKNOWN) };
+    const where = { event_id: key.event_id, user_id: key.user_id, template: key.template, claimed_at: row.claimed_at };
+    if (isCodeMail(row.data)) {
+      deps.logger.error(where, 'code mail send was interrupted: outcome unknown, not sent again');
+      await giveUpInterrupted(trx, key, row.claim_id);
+      return { kind: 'permanent', error: new Error(OUTCOME_UNKNOWN) };
+    }
+    deps.logger.warn(where, 'mail send was interrupted: sending it again with the same Message-ID');
+    await requeueInterrupted(trx, key, row.claim_id);
   }
 
   const recipient = await findRecipient(trx, row.user_id);
@@ -126,7 +141,7 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
   }
   let message: MailMessage;
   try {
-    message = { to, template: row.template, ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data, event }) };
+    message = { to, template: row.template, key: mailJobId(key), ...renderMail(row.template, { name: recipient?.name ?? recipient?.username ?? null, data, event }) };
   } catch (err) {
     if (err instanceof TemplateDataError) return fail(err);
     throw err;
@@ -145,7 +160,7 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
 
 /** Steps 2 and 3, outside any transaction but the short ones that record the outcome. */
 async function deliver(key: MailKey, claimId: string, message: MailMessage, ctx: JobContext, deps: Deps, log: object): Promise<'done'> {
-  const record = (what: string, write: (trx: Tx) => Promise<unknown>) => retryWrite(() => deps.transaction(write), what, deps.logger, log);
+  const record = (what: string, write: (trx: Tx) => Promise<unknown>) => retryWrite(() => deps.transaction(write), what, deps.logger, log, deps.recordRetryDelaysMs ?? RECORD_RETRY_DELAYS_MS);
   let messageId: string;
   try {
     ({ messageId } = await deps.mailer.send!(message));
@@ -175,12 +190,12 @@ async function deliver(key: MailKey, claimId: string, message: MailMessage, ctx:
   return 'done';
 }
 
-async function retryWrite<T>(write: () => Promise<T>, what: string, logger: Logger, log: object): Promise<T> {
+async function retryWrite<T>(write: () => Promise<T>, what: string, logger: Logger, log: object, delays: readonly number[]): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await write();
     } catch (err) {
-      const delay = RECORD_RETRY_DELAYS_MS[i];
+      const delay = delays[i];
       if (delay === undefined) throw err;
       logger.warn({ ...log, err }, `mail: could not ${what}: trying again`);
       await sleep(delay);
