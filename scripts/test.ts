@@ -5,6 +5,8 @@
  * Arguments narrow the run: `npm test -- src/kernel/jobs` runs the files whose path contains that.
  * The run ends with what was skipped and why: each skipped suite with its number of tests, as noted
  * by test/support/suite.ts (node:test's own summary above it counts skipped tests, not suites).
+ * With REDIS_URL it also starts a three-node Redis Cluster (TEST_REDIS_CLUSTER) for the suites that
+ * run on one, unless TEST_REDIS_CLUSTER already names one.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createLogger, startEmbeddedPostgres } from '../src/kernel/index.js';
 import type { SkippedEntry } from '../test/support/suite.js';
+import { startLocalRedisCluster, type LocalRedisCluster } from '../test/support/redis-cluster.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
@@ -52,6 +55,24 @@ if (!env.REDIS_URL && env.REQUIRE_REDIS === '1') {
   console.log('*** NOTICE: REDIS_URL is not set: Redis-backed suites will be skipped, listed at the end (REQUIRE_REDIS=1 fails instead)');
 }
 
+// The Redis-backed contract suites and the cluster-mode test also run on a Redis Cluster.
+let redisCluster: LocalRedisCluster | undefined;
+if (env.REDIS_URL && !env.TEST_REDIS_CLUSTER) {
+  try {
+    redisCluster = await startLocalRedisCluster();
+    env.TEST_REDIS_CLUSTER = redisCluster.nodes;
+    console.log(`a three-node Redis Cluster for the tests: ${redisCluster.nodes}`);
+  } catch (e) {
+    const why = `could not start a local Redis Cluster (redis-server and redis-cli are needed): ${(e as Error).message}`;
+    if (env.REQUIRE_REDIS === '1') {
+      console.error(`*** REQUIRE_REDIS=1: ${why}`);
+      await embedded?.stop();
+      process.exit(1);
+    }
+    console.log(`*** NOTICE: ${why}; the Redis Cluster suites will be skipped`);
+  }
+}
+
 const skipsDir = mkdtempSync(path.join(tmpdir(), 'evently-test-'));
 env.EVENTLY_TEST_SKIPS = path.join(skipsDir, 'skipped.jsonl');
 
@@ -69,6 +90,7 @@ console.log(`\n${skipSummary(env.EVENTLY_TEST_SKIPS)}`);
 if (!env.REDIS_URL && env.REQUIRE_REDIS === '1') console.log('*** REQUIRE_REDIS=1 but REDIS_URL is not set: the files with Redis-backed suites failed');
 rmSync(skipsDir, { recursive: true, force: true });
 
+await redisCluster?.stop();
 await dropLeftovers(env.DATABASE_URL, runId).catch((e: Error) => console.error(`could not drop test databases: ${e.message}`));
 await embedded?.stop();
 process.exit(code);

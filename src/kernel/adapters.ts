@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './db/database.js';
@@ -8,6 +7,7 @@ import { createBullQueue, createMemoryQueue, type JobQueue } from './jobs/index.
 import { createMemoryCache, createRedisCache, type Cache } from './cache/index.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './ratelimit/index.js';
 import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './auth/index.js';
+import { openRedis, type RedisClient } from './redis.js';
 
 export interface Adapters {
   kind: 'memory' | 'redis';
@@ -50,18 +50,19 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
   }
 
   const url = config.redis.url;
+  const target = { url, clusterNodes: config.redis.clusterNodes };
   const prefix = config.redis.prefix;
-  const created: Redis[] = [];
+  const created: RedisClient[] = [];
   /** Blocking readers (streams, BullMQ) get their own connections and wait out outages. */
-  const connect = (): Redis => {
-    const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  const connect = (): RedisClient => {
+    const r = openRedis(target, { maxRetriesPerRequest: null, enableReadyCheck: true });
     r.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
     created.push(r);
     return r;
   };
   // The shared client fails fast while Redis is down (no offline queue): callers decide between
   // failing open and failing closed instead of hanging.
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
+  const redis = openRedis(target, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
   let lastError: Error | undefined;
   redis.on('error', (err) => {
     lastError = err;
@@ -80,8 +81,9 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     throw err;
   });
   const bus = createRedisBus({ redis, connect, prefix, consumerName: config.bus.instanceId, logger, failed, claimIdleMs: config.bus.claimIdleMs, maxDeliveries: config.bus.maxAttempts });
-  const jobs = createBullQueue({ connect, prefix: `${prefix}jobs`, retry, logger });
-  const cache = await createRedisCache({ redis, connect, prefix: `${prefix}cache:`, logger });
+  // Each adds a hash tag of its own (redis.ts): the keys it uses together share a slot of a cluster.
+  const jobs = createBullQueue({ connect, prefix, retry, logger });
+  const cache = await createRedisCache({ redis, connect, prefix, logger });
   const signals = createRedisSignals({ redis, connect, prefix, logger });
   return {
     kind: 'redis',
@@ -90,7 +92,7 @@ export async function createAdapters(config: Config, logger: Logger, failed: Fai
     jobs,
     cache,
     rateLimiter: createRedisRateLimiter({ redis, prefix: `${prefix}rl:` }),
-    revocations: createRedisRevocations({ redis, prefix: `${prefix}revoked:` }),
+    revocations: createRedisRevocations({ redis, prefix }),
     checks: [{ name: 'redis', check: (ms) => withTimeout(redis.ping().then(() => undefined), ms, 'redis did not answer') }],
     async close() {
       await cache.close();
@@ -115,7 +117,7 @@ function redisAddress(url: string): string {
  * noticing: Evently needs `maxmemory-policy noeviction`. Production refuses to start on an evicting
  * one; development warns. Managed services may refuse CONFIG: then their settings must say it.
  */
-async function requireNoEviction(redis: Redis, logger: Logger, production: boolean): Promise<void> {
+async function requireNoEviction(redis: RedisClient, logger: Logger, production: boolean): Promise<void> {
   let policy: string | undefined;
   try {
     [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];

@@ -17,6 +17,7 @@ export type { RateLimiter, RateLimitRule, RateLimitDecision } from './ratelimit/
 export { rateLimitHeaders } from './ratelimit/index.js';
 export * from './auth/index.js';
 export { createAdapters, type Adapters } from './adapters.js';
+export { openRedis, scanKeys, type RedisClient, type RedisTarget } from './redis.js';
 export { defineModule, type ModuleContext, type ModuleDefinition, type ModuleParts, type Consumer, type JobRegistration } from './module.js';
 export { registerOperationalMetrics } from './ops-metrics.js';
 export { startPeriodic, periodicMetrics, type Periodic, type PeriodicTask, type PeriodicMetrics } from './periodic.js';

@@ -1,6 +1,7 @@
 /**
  * The split deployment end to end (issue 11): `npm run cluster` as real processes (auth, events,
- * two bookings replicas, analytics, the notifications worker) on one PostgreSQL and Redis, with a
+ * two bookings replicas, analytics, the notifications worker) on one PostgreSQL and on Redis (one
+ * server, and a three-node Redis Cluster), with a
  * real SMTP server. An admin publishes an event; users sign up with the codes mailed to them, book
  * through both replicas, confirm, cancel, wait in line and accept an offer. Every expected mail
  * arrives once; analytics shows what the bookings database holds; a revoked session is refused by
@@ -11,7 +12,7 @@ import { after, before, describe, it } from '../support/suite.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, eventually, sqlRows } from '../support/auth.js';
 import { api, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { eventBody } from '../support/events.js';
-import { skipWithoutRedis } from '../support/redis.js';
+import { redisTargets, skipWithoutRedis } from '../support/redis.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 
 const SUBJECT = {
@@ -20,7 +21,7 @@ const SUBJECT = {
   joined: 'You are on the waitlist', offer: 'Seats are waiting for you',
 };
 
-describe('the split deployment end to end', { skip: skipWithoutRedis() }, () => {
+for (const target of redisTargets()) describe(`the split deployment end to end (${target.name})`, { skip: skipWithoutRedis() }, () => {
   let smtp: TestSmtp;
   let c: TestCluster;
   let admin: string;
@@ -31,7 +32,7 @@ describe('the split deployment end to end', { skip: skipWithoutRedis() }, () => 
     c = await startTestCluster({
       SMTP_URL: smtp.url, EVENTLY_ADMIN_EMAIL: ADMIN_EMAIL, EVENTLY_ADMIN_PASSWORD: ADMIN_PASSWORD,
       AUTH_RATE_LIMITS: 'false', AUTH_OTP_RESEND_COOLDOWN_S: '0', OUTBOX_POLL_MS: '200', BOOKINGS_EXPIRE_EVERY_S: '1',
-    });
+    }, { redis: target });
     admin = (await api(`${c.url.auth}/api/v1/auth/login`, 'POST', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })).body.access_token;
     assert.ok(admin, 'the admin signs in');
   }, { timeout: 240_000 });

@@ -2,7 +2,7 @@ import { describe, it, before, after } from '../support/suite.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../src/kernel/index.js';
 import {
   createLogger,
   createFailedEvents,

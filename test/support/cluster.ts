@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { freePortRange, ROOT, within } from './process.js';
-import { dropPrefix, uniquePrefix } from './redis.js';
+import { dropPrefix, redisEnv, SINGLE_REDIS, uniquePrefix, type RedisTestTarget } from './redis.js';
 
 /** `npm run cluster` as a real process tree on free ports, its database and Redis keys its own. */
 export interface TestCluster {
@@ -19,15 +19,17 @@ const OFFSETS = { auth: 0, events: 1, bookings: 2, analytics: 3, notifications: 
 
 /**
  * `o.adminDatabaseUrl`: the PostgreSQL server to make the database on (default DATABASE_URL's);
- * `o.redisUrl`: a Redis of the test's own (its keys are not dropped: the test throws it away).
+ * `o.redis`: the Redis or Redis Cluster of the run (default REDIS_URL's); `o.redisUrl`: a Redis of
+ * the test's own (its keys are not dropped: the test throws it away).
  */
-export async function startTestCluster(env: Record<string, string>, o: { adminDatabaseUrl?: string; redisUrl?: string } = {}): Promise<TestCluster> {
+export async function startTestCluster(env: Record<string, string>, o: { adminDatabaseUrl?: string; redis?: RedisTestTarget; redisUrl?: string } = {}): Promise<TestCluster> {
+  const target = o.redis ?? SINGLE_REDIS;
   const database = await createTestDatabase(o.adminDatabaseUrl);
   const redisPrefix = uniquePrefix('cluster');
   const base = await freePortRange(13);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}), ...env },
+    env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : redisEnv(target)), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -39,7 +41,7 @@ export async function startTestCluster(env: Record<string, string>, o: { adminDa
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
     await within(exited, 60_000, 'cluster shutdown').catch(() => child.kill('SIGKILL'));
-    if (!o.redisUrl) await dropPrefix(redisPrefix);
+    if (!o.redisUrl) await dropPrefix(redisPrefix, target);
     await database.drop();
   };
   try {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { hashTagged } from '../redis.js';
 import { AppError } from '../errors.js';
-import { cleanupRedis, newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { cleanupRedis, newRedis, perTestOnRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRevocations, createRedisRevocations, type RevocationStore } from './index.js';
 import type { VerifiedAccess } from './tokens.js';
 
@@ -69,12 +70,12 @@ describe('revocation list contract: in-process', () => {
   });
 });
 
-describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => {
-  const make = perTestOnRedis('revocations', (redis, prefix) => createRedisRevocations({ redis, prefix }));
+for (const target of redisTargets()) describe(`revocation list contract: ${target.name}`, { skip: skipWithoutRedis() }, () => {
+  const make = perTestOnRedis('revocations', (redis, prefix) => createRedisRevocations({ redis, prefix }), 4, target);
   revocationContract(make);
 
   it('a list that lost its data (Redis flushed or restarted empty) refuses with 503 until it is complete again', async () => {
-    const redis = newRedis();
+    const redis = newRedis(target);
     const prefix = uniquePrefix('revocations-lost');
     try {
       const store = createRedisRevocations({ redis, prefix });
@@ -94,7 +95,7 @@ describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => 
   });
 
   it('a Redis restarted from a snapshot (the marker names a server that is gone) refuses with 503 until restored', async () => {
-    const redis = newRedis();
+    const redis = newRedis(target);
     const prefix = uniquePrefix('revocations-snapshot');
     try {
       const store = createRedisRevocations({ redis, prefix });
@@ -102,7 +103,7 @@ describe('revocation list contract: Redis', { skip: skipWithoutRedis() }, () => 
       assert.equal(await store.isRevoked(token('s-1')), false);
       // What a snapshot taken before the restart holds: the marker, written by the server that is gone
       // (the entries written after the snapshot are lost with it).
-      await redis.set(`${prefix}_epoch`, 'run-id-of-the-server-before-the-restart');
+      await redis.set(`${hashTagged(prefix, 'revoked')}_epoch`, 'run-id-of-the-server-before-the-restart');
       assert.equal(await store.isComplete(), false);
       await assert.rejects(store.isRevoked(token('s-1')), (e: unknown) => e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE');
       await store.restore(async () => []);

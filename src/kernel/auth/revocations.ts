@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { hashTagged, type RedisClient as Redis } from '../redis.js';
 import { AppError } from '../errors.js';
 import type { RevocationCheck } from './guards.js';
 import type { VerifiedAccess } from './tokens.js';
@@ -71,16 +71,21 @@ export function createMemoryRevocations(now: () => number = Date.now): Revocatio
  * Redis must run with `maxmemory-policy noeviction`: an eviction of entries alone would go unseen.
  */
 export function createRedisRevocations(o: { redis: Redis; prefix: string }): RevocationStore {
-  const key = (sid: string) => `${o.prefix}${sid}`;
-  const epochKey = `${o.prefix}_epoch`;
+  // Entries and their marker are read together (MGET) and written together (MULTI): one hash tag.
+  const base = hashTagged(o.prefix, 'revoked');
+  const key = (sid: string) => `${base}${sid}`;
+  const epochKey = `${base}_epoch`;
   let runId: string | undefined;
   o.redis.on('close', () => (runId = undefined));
+  // The run id of the server that holds the list: in a cluster, the node owning the epoch key's
+  // slot (a script runs there), not whichever node a plain INFO would reach.
   const serverRunId = async (): Promise<string> => {
     try {
-      return /^run_id:(\S+)/m.exec(await o.redis.info('server'))?.[1] ?? 'unknown';
+      const id = await o.redis.eval("return string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')", 1, epochKey);
+      return typeof id === 'string' ? id : 'unknown';
     } catch (err) {
       // A provider that disables INFO: the marker can then only tell an empty Redis from a full one.
-      if (/unknown command/i.test((err as Error).message)) return 'unknown';
+      if (/unknown command|not allowed|disabled/i.test((err as Error).message)) return 'unknown';
       throw err;
     }
   };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { hashTagged, type RedisClient as Redis } from '../redis.js';
+import { brokenRedis, cleanupRedis, newRedis as newTargetRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { type Cache, type CacheLogger, createMemoryCache, createRedisCache } from './index.js';
 
 /** The same cases for every implementation; `makeCache` gives a fresh, empty cache per test. */
@@ -139,7 +139,8 @@ describe('memory cache', () => {
   });
 });
 
-describe('redis cache', { skip: skipWithoutRedis() }, () => {
+for (const target of redisTargets()) describe(`${target.name} cache`, { skip: skipWithoutRedis() }, () => {
+  const newRedis = () => newTargetRedis(target);
   const suitePrefix = uniquePrefix('cache');
   let redis: Redis;
   let n = 0;
@@ -186,9 +187,9 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
     const prefix = nextPrefix();
     const cache = await createRedisCache({ redis, connect: newRedis, prefix, l1: { maxEntries: 10, ttlMs: 60_000 } });
     try {
-      await redis.set(`${prefix}v:k`, JSON.stringify('v1'), 'PX', 60_000);
+      await redis.set(`${hashTagged(prefix, 'cache')}v:k`, JSON.stringify('v1'), 'PX', 60_000);
       assert.equal(await cache.get('k'), 'v1');
-      await redis.set(`${prefix}v:k`, JSON.stringify('changed'), 'PX', 60_000);
+      await redis.set(`${hashTagged(prefix, 'cache')}v:k`, JSON.stringify('changed'), 'PX', 60_000);
       assert.equal(await cache.get('k'), 'v1');
     } finally {
       await cache.close();
@@ -207,7 +208,7 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
       try {
         await b.set('k', 'v1', { ttlMs: 60_000, tags: ['tag'] });
         // Changing Redis behind B's back shows that B answers from its L1.
-        await redis.set(`${prefix}v:k`, JSON.stringify('changed'), 'PX', 60_000);
+        await redis.set(`${hashTagged(prefix, 'cache')}v:k`, JSON.stringify('changed'), 'PX', 60_000);
         assert.equal(await b.get('k'), 'v1');
         await change(a);
         assert.equal(await eventually(() => b.get('k'), (v) => v === expected), expected);
@@ -223,20 +224,19 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
     try {
       await cache.set('long', 1, { ttlMs: 30_000, tags: ['t'] });
       await cache.set('short', 2, { ttlMs: 500, tags: ['t'] });
-      const valueTtl = await redis.pttl(`${prefix}v:short`);
+      const valueTtl = await redis.pttl(`${hashTagged(prefix, 'cache')}v:short`);
       assert.ok(valueTtl > 0 && valueTtl <= 500, `value PTTL ${valueTtl}`);
-      assert.ok((await redis.pttl(`${prefix}tag:t`)) > 29_000);
-      assert.deepEqual((await redis.smembers(`${prefix}tag:t`)).sort(), ['long', 'short']);
+      assert.ok((await redis.pttl(`${hashTagged(prefix, 'cache')}tag:t`)) > 29_000);
+      assert.deepEqual((await redis.smembers(`${hashTagged(prefix, 'cache')}tag:t`)).sort(), ['long', 'short']);
       await cache.deleteByTag('t');
-      assert.equal(await redis.exists(`${prefix}tag:t`, `${prefix}v:long`, `${prefix}v:short`), 0);
+      assert.equal(await redis.exists(`${hashTagged(prefix, 'cache')}tag:t`, `${hashTagged(prefix, 'cache')}v:long`, `${hashTagged(prefix, 'cache')}v:short`), 0);
     } finally {
       await cache.close();
     }
   });
 
   it('degrades to a miss (and logs) when Redis commands fail', async () => {
-    const broken = newRedis();
-    await broken.quit();
+    const broken = brokenRedis(target);
     const warnings: string[] = [];
     const logger: CacheLogger = { warn: (_obj, msg) => warnings.push(msg) };
     const cache = await createRedisCache({ redis: broken, connect: newRedis, prefix: nextPrefix(), logger });
@@ -248,6 +248,7 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
       assert.ok(warnings.some((m) => m.includes('get failed')));
     } finally {
       await cache.close();
+      broken.disconnect();
     }
   });
 
@@ -272,10 +273,10 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
       const slow = slowWrap(b, 'k', 'old');
       await slow.running;
       // What A's delete does in Redis, without the message (as if B's subscriber had missed it).
-      await redis.eval("redis.call('UNLINK', KEYS[1]); return redis.call('INCR', KEYS[2])", 2, `${prefix}v:k`, `${prefix}fence:k`);
+      await redis.eval("redis.call('UNLINK', KEYS[1]); return redis.call('INCR', KEYS[2])", 2, `${hashTagged(prefix, 'cache')}v:k`, `${hashTagged(prefix, 'cache')}fence:k`);
       slow.release();
       assert.equal(await slow.result, 'old', 'the load still answers its callers');
-      assert.equal(await redis.get(`${prefix}v:k`), null, 'but is not written back');
+      assert.equal(await redis.get(`${hashTagged(prefix, 'cache')}v:k`), null, 'but is not written back');
       // The next load is written back as usual.
       assert.equal(await b.wrap('k', { ttlMs: 60_000 }, async () => 'new'), 'new');
       assert.equal(await a.get('k'), 'new');
@@ -295,13 +296,17 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
       slow.release();
       await slow.result;
       await deleting;
-      assert.equal(await redis.get(`${prefix}v:k`), null);
+      assert.equal(await redis.get(`${hashTagged(prefix, 'cache')}v:k`), null);
     } finally {
       await cache.close();
     }
   });
 
-  it('loads in flight when the invalidation subscriber drops are not written back (their deletes\' messages may be lost)', async () => {
+  // A cluster client's subscriber moves between nodes by itself, with no event to hook: there, a
+  // prefix delete's message lost in that moment can leave a load written back until its TTL (README).
+  it('loads in flight when the invalidation subscriber drops are not written back (their deletes\' messages may be lost)', {
+    skip: target.name === 'redis cluster' && 'a cluster client resubscribes by itself: not detectable, see README (Redis Cluster)',
+  }, async () => {
     const prefix = nextPrefix();
     const name = `evently-sub-${prefix.replace(/\W/g, '')}`;
     const cache = await createRedisCache({
@@ -324,7 +329,7 @@ describe('redis cache', { skip: skipWithoutRedis() }, () => {
       await sleep(50);
       slow.release();
       assert.equal(await slow.result, 'old');
-      assert.equal(await redis.get(`${prefix}v:k`), null);
+      assert.equal(await redis.get(`${hashTagged(prefix, 'cache')}v:k`), null);
     } finally {
       await cache.close();
     }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 
 /**
  * Writes the value and records it in each tag set in one step, so a value never exists without its

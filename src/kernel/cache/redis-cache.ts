@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { hashTagged, scanKeys, withoutAutoResubscribe, type RedisClient as Redis } from '../redis.js';
 import { pino } from 'pino';
 import { TtlLru } from './lru.js';
 import { cacheScripts } from './redis-cache.scripts.js';
@@ -45,7 +45,9 @@ const FENCE_TTL_MS = 300_000;
  * Resolves once the subscription is live, so no invalidation can be missed from the start.
  */
 export async function createRedisCache(options: RedisCacheOptions): Promise<Cache> {
-  const { redis, prefix } = options;
+  const { redis } = options;
+  // Values, tag sets and fences go together in scripts: one hash tag for all of them.
+  const prefix = hashTagged(options.prefix, 'cache');
   const logger = options.logger ?? pino({ name: 'cache' });
   const l1Options = options.l1 === false ? undefined : (options.l1 ?? { maxEntries: 1000, ttlMs: 2000 });
   // Decoded and frozen values: a hit in this layer costs no parsing.
@@ -169,7 +171,7 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
   // ioredis's own resubscribe after a reconnect leaves its promise unhandled: if the connection
   // drops again (or is closed) before the reply, the process gets an unhandled rejection. The
   // 'ready' handler below resubscribes instead, with its failure handled.
-  subscriber.options.autoResubscribe = false;
+  withoutAutoResubscribe(subscriber);
   subscriber.on('message', (ch: string, raw: string) => {
     if (ch !== channel) return;
     let inv: Invalidation;
@@ -232,12 +234,7 @@ export async function createRedisCache(options: RedisCacheOptions): Promise<Cach
       forget({ prefix: keyPrefix });
       const match = `${escapeGlob(valueKey(keyPrefix))}*`;
       try {
-        let cursor = '0';
-        do {
-          const [next, found] = await redis.scan(cursor, 'MATCH', match, 'COUNT', BATCH);
-          cursor = next;
-          if (found.length) await redis.unlink(...found);
-        } while (cursor !== '0');
+        await scanKeys(redis, match, async (found, node) => void (await node.unlink(...found)));
       } finally {
         await invalidate({ prefix: keyPrefix });
       }

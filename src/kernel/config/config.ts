@@ -37,7 +37,8 @@ export interface Config {
     dataDir: string;
     migrateOnStart: boolean;
   };
-  redis: { url: string | undefined; prefix: string };
+  /** `clusterNodes`: set (possibly empty) when REDIS_URL is one node of a Redis Cluster with these others. */
+  redis: { url: string | undefined; prefix: string; clusterNodes?: { host: string; port: number }[] };
   log: { level: string };
   shutdownTimeoutMs: number;
   readinessTimeoutMs: number;
@@ -264,7 +265,7 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       dataDir: path.resolve(s.EVENTLY_DATA_DIR),
       migrateOnStart: s.EVENTLY_MIGRATE_ON_START,
     },
-    redis: { url: s.REDIS_URL, prefix: s.REDIS_KEY_PREFIX },
+    redis: { url: s.REDIS_URL, prefix: s.REDIS_KEY_PREFIX, ...(s.REDIS_CLUSTER_NODES.length ? { clusterNodes: s.REDIS_CLUSTER_NODES.flatMap((n) => hostPort(n) ?? []) } : {}) },
     log: { level: s.LOG_LEVEL },
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     readinessTimeoutMs: s.READINESS_TIMEOUT_MS,
@@ -302,6 +303,9 @@ function checkRules(c: Config, purpose: 'start' | 'command'): string[] {
   if (c.http.metrics.serve === 'own' && c.http.metrics.port !== 0 && c.http.metrics.port === c.http.port) {
     problems.push(`METRICS_PORT must differ from PORT (both ${c.http.port}): it is a listener of its own`);
   }
+  const badNodes = s.REDIS_CLUSTER_NODES.filter((n) => !hostPort(n));
+  if (badNodes.length) problems.push(`REDIS_CLUSTER_NODES: ${badNodes.map((n) => JSON.stringify(n)).join(', ')} is not host:port`);
+  if (s.REDIS_CLUSTER_NODES.length && !c.redis.url) problems.push('REDIS_CLUSTER_NODES needs REDIS_URL: one node of the cluster, with its credentials and TLS');
   if (c.env === 'production') {
     if ((c.modules.includes('auth') || c.modules.includes('notifications')) && !c.settings.EVENT_SEALING_KEY) {
       problems.push('EVENT_SEALING_KEY (or EVENT_SEALING_KEY_FILE) is required in production to run auth or notifications (it protects one-time codes in events)');
@@ -366,4 +370,11 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+/** `host:port` of a REDIS_CLUSTER_NODES entry, or undefined (reported by the checks). */
+function hostPort(entry: string): { host: string; port: number } | undefined {
+  const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(entry);
+  const port = Number(m?.[2]);
+  return m && port >= 1 && port <= 65_535 ? { host: m[1]!.replace(/^\[|\]$/g, ''), port } : undefined;
 }

@@ -41,6 +41,10 @@ export const SETTINGS = {
     defaultDoc: 'in-process adapters',
     doc: 'Redis URL (`rediss://` for TLS). Required in split mode; absent: in-process bus, queue, cache and limits.',
   })),
+  REDIS_CLUSTER_NODES: list({
+    default: [],
+    doc: 'The other nodes of a Redis Cluster (`host:port`, comma list). Set: REDIS_URL names one node of the cluster (and gives the credentials and TLS), and Evently talks to the cluster; the keys each operation uses together share a hash tag.',
+  }),
   REDIS_KEY_PREFIX: str({ default: 'evently:', pattern: /^[A-Za-z0-9:_-]{1,64}$/, doc: 'Prefix of every Redis key Evently writes.' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level (JSON lines on stdout).' }),
   CORS_ORIGINS: list({ default: [], doc: 'Origins allowed to call the API from a browser (comma list, exact match). Empty: none.' }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { hashTagged, type RedisClient as Redis } from '../redis.js';
 import type { Logger } from 'pino';
 import { currentContext, runWithContext } from '../context.js';
 import { newId } from '../ids.js';
@@ -54,7 +54,8 @@ export function decodeJobId(id: string): string {
 export function createBullQueue(options: BullQueueOptions): JobQueue {
   const { retry, logger } = options;
   // BullMQ adds the ':' after the prefix itself; a trailing one (as uniquePrefix gives) is dropped, keys still start with it.
-  const prefix = options.prefix.replace(/:+$/, '');
+  // A queue's keys go together in BullMQ's scripts: one hash tag (BullMQ's advice for a cluster).
+  const prefix = hashTagged(options.prefix, 'jobs').replace(/:+$/, '');
   const namespace = options.queueName ?? 'jobs';
   assertJobName(namespace);
   const queues = new Map<string, Queue<Envelope>>();

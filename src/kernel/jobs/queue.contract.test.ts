@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { after, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { cleanupRedis, newRedis as newTargetRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { currentContext, runWithContext } from '../context.js';
 import { createBullQueue, createMemoryQueue, PermanentJobError, type JobQueue, type RetryPolicy } from './index.js';
 
@@ -259,7 +259,8 @@ describe('memory job queue', () => {
   contract((retry) => createMemoryQueue({ retry, logger }));
 });
 
-describe('bullmq job queue', { skip: skipWithoutRedis() }, () => {
+for (const target of redisTargets()) describe(`bullmq job queue (${target.name})`, { skip: skipWithoutRedis() }, () => {
+  const newRedis = () => newTargetRedis(target);
   const prefix = uniquePrefix('jobs');
   after(async () => {
     const redis = newRedis();

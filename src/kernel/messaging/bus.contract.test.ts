@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from '../../../test/support/suite.js';
-import type { Redis } from 'ioredis';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import type { RedisClient as Redis } from '../redis.js';
+import { cleanupRedis, newRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { failedEventsForSuite, makeEvent, memoryHarness, recorder, redisHarness, sleep, waitFor, type BusHarness } from './bus.testkit.js';
 import type { FailedEvents } from './failed-events.js';
 import type { DomainEvent } from './types.js';
@@ -206,12 +206,12 @@ describe('memory bus contract', () => {
   contract(() => memoryHarness(failed.store(), { maxAttempts: MAX_ATTEMPTS }), failed.store);
 });
 
-describe('redis bus contract', { skip: skipWithoutRedis() }, () => {
+for (const target of redisTargets()) describe(`${target.name} bus contract`, { skip: skipWithoutRedis() }, () => {
   const suitePrefix = uniquePrefix('bus-contract');
   let admin: Redis;
   let caseNo = 0;
   before(() => {
-    admin = newRedis();
+    admin = newRedis(target);
   });
   after(async () => {
     await cleanupRedis(admin, suitePrefix);
@@ -219,5 +219,5 @@ describe('redis bus contract', { skip: skipWithoutRedis() }, () => {
   });
   // A prefix per case: groups start at the beginning of their streams and would see earlier cases' events.
   const failed = failedEventsForSuite();
-  contract(() => redisHarness(`${suitePrefix}${++caseNo}:`, failed.store(), { maxDeliveries: MAX_ATTEMPTS }), failed.store);
+  contract(() => redisHarness(`${suitePrefix}${++caseNo}:`, failed.store(), { maxDeliveries: MAX_ATTEMPTS }, target), failed.store);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from '../../../test/support/suite.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { busStreamKey } from './bus.redis.js';
 import { deferred, failedEventsForSuite, makeEvent, recorder, redisHarness, sleep, waitFor, type RedisDefaults, type RedisHarness } from './bus.testkit.js';

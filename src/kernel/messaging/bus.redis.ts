@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { hashTagged, type RedisClient as Redis } from '../redis.js';
 import type { Logger } from '../logger.js';
 import { startGroupWorker, type GroupWorker } from './bus.redis.worker.js';
 import { DEFAULT_RETRY, startRetryLoop, type RetryLoop, type RetryPolicy } from './bus.retries.js';
@@ -37,7 +37,8 @@ export interface RedisBusOptions {
 }
 
 export function busStreamKey(prefix: string, module: string): string {
-  return `${prefix}bus:${module}`;
+  // One hash tag for every stream: a consumer reads its producers' streams in one XREADGROUP.
+  return `${hashTagged(prefix, 'bus')}${module}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import type { Logger } from '../logger.js';
 import { unavailability } from '../unavailable.js';
 import { errorMessage, eventLogFields, pause, runHandler } from './bus.shared.js';

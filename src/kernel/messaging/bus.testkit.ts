@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import { pino } from 'pino';
 import { before, after } from '../../../test/support/suite.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.js';
-import { newRedis } from '../../../test/support/redis.js';
+import { newRedis, SINGLE_REDIS, type RedisTestTarget } from '../../../test/support/redis.js';
 import { createDatabase, type Database } from '../db/database.js';
 import { migratePlatform } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
@@ -129,9 +129,9 @@ export interface RedisHarness extends BusHarness {
 }
 
 /** Small timings so redelivery tests take a fraction of a second. */
-export function redisHarness(prefix: string, failed: FailedEvents, defaults: RedisDefaults = {}): RedisHarness {
+export function redisHarness(prefix: string, failed: FailedEvents, defaults: RedisDefaults = {}, target: RedisTestTarget = SINGLE_REDIS): RedisHarness {
   const { logger, lines } = captureLogger();
-  const publisher = newRedis();
+  const publisher = newRedis(target);
   const buses: EventBus[] = [];
   const conns = new Map<string, Redis[]>();
   const settings: RedisDefaults = { claimIdleMs: 200, blockMs: 100, ...FAST_RETRY, ...defaults };
@@ -142,7 +142,7 @@ export function redisHarness(prefix: string, failed: FailedEvents, defaults: Red
       ...overrides,
       redis: publisher,
       connect: () => {
-        const conn = newRedis();
+        const conn = newRedis(target);
         conns.set(replica, [...(conns.get(replica) ?? []), conn]);
         return conn;
       },

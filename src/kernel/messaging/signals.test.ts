@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from '../../../test/support/suite.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import { createLogger } from '../logger.js';
 import { createMemorySignals, createRedisSignals, type Signals } from './signals.js';
-import { cleanupRedis, newRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { cleanupRedis, newRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { waitFor } from './bus.testkit.js';
 
 const logger = createLogger({ level: 'silent', service: 'test' });
@@ -44,11 +44,11 @@ describe('signals (memory)', () => {
   });
 });
 
-describe('signals (redis)', { skip: skipWithoutRedis() }, () => {
+for (const target of redisTargets()) describe(`signals (${target.name})`, { skip: skipWithoutRedis() }, () => {
   const prefix = uniquePrefix('signals');
   const opened: Redis[] = [];
   const connect = () => {
-    const r = newRedis();
+    const r = newRedis(target);
     opened.push(r);
     return r;
   };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { withoutAutoResubscribe, type RedisClient as Redis } from '../redis.js';
 import type { Logger } from '../logger.js';
 
 /** What a subscriber of a channel is told. */
@@ -89,7 +89,7 @@ export function createRedisSignals(o: { redis: Redis; connect: () => Redis; pref
   const open = (): Redis => {
     const s = o.connect();
     // ioredis's own resubscribe leaves its failure unhandled: 'ready' below does it instead.
-    s.options.autoResubscribe = false;
+    withoutAutoResubscribe(s);
     s.on('message', (ch: string, message: string) => {
       if (ch.startsWith(`${o.prefix}signal:`)) listeners.each(ch.slice(`${o.prefix}signal:`.length), (l) => l.message(message), o.logger);
     });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import type { RateLimitDecision, RateLimiter, RateLimitRule } from './types.js';
 
 /**

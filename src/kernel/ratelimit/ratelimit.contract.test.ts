@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from '../../../test/support/suite.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanupRedis, newRedis, perTestOnRedis, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
+import { brokenRedis, cleanupRedis, newRedis, perTestOnRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders, type RateLimiter, type RateLimitRule } from './index.js';
 
 /**
@@ -99,11 +99,11 @@ describe('memory rate limiter', () => {
   rateLimiterContract(() => [createMemoryRateLimiter()]);
 });
 
-describe('redis rate limiter', { skip: skipWithoutRedis() }, () => {
-  rateLimiterContract(perTestOnRedis('rl', (redis, prefix) => createRedisRateLimiter({ redis, prefix })));
+for (const target of redisTargets()) describe(`${target.name} rate limiter`, { skip: skipWithoutRedis() }, () => {
+  rateLimiterContract(perTestOnRedis('rl', (redis, prefix) => createRedisRateLimiter({ redis, prefix }), 4, target));
 
   it('after a restart with a shorter window, a key is never locked out for the rest of the old one', async () => {
-    const redis = newRedis();
+    const redis = newRedis(target);
     const prefix = uniquePrefix('rl-shrink');
     try {
       const before = createRedisRateLimiter({ redis, prefix });
@@ -119,10 +119,10 @@ describe('redis rate limiter', { skip: skipWithoutRedis() }, () => {
   });
 
   it('throws when the store fails, so callers choose fail-open or fail-closed', async () => {
-    const broken = newRedis();
-    await broken.quit();
+    const broken = brokenRedis(target);
     const limiter = createRedisRateLimiter({ redis: broken, prefix: uniquePrefix('rl-broken') });
     await assert.rejects(limiter.hit({ name: 'x', points: 1, windowMs: 1000 }, 'k'), Error);
+    broken.disconnect();
   });
 });
 
