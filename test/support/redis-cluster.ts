@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './process.js';
 
 /**
  * A three-node Redis Cluster on this machine for the test run (`npm test` starts it when REDIS_URL
@@ -14,17 +14,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface LocalRedisCluster {
   nodes: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {

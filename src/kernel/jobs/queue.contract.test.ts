@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { cleanupRedis, newRedis as newTargetRedis, redisTargets, skipWithoutRedis, uniquePrefix } from '../../../test/support/redis.js';
 import { currentContext, runWithContext } from '../context.js';
 import { createBullQueue, createMemoryQueue, PermanentJobError, type JobQueue, type RetryPolicy } from './index.js';
+import { scanKeys } from '../redis.js';
 
 const logger = pino({ level: 'silent' });
 const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 20, maxDelayMs: 2000 };
@@ -281,12 +282,8 @@ for (const target of redisTargets()) describe(`bullmq job queue (${target.name})
     try {
       await q.enqueue('job', { x: 1 });
       const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `*${queueName}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
+      // On every node of a cluster (a SCAN cursor belongs to one node).
+      await scanKeys(redis, `*${queueName}*`, async (batch) => void keys.push(...batch));
       assert.ok(keys.length > 0);
       assert.ok(keys.every((key) => key.startsWith(prefix)), keys.join(', '));
     } finally {

@@ -128,6 +128,20 @@ describe(`analytics reconciles with the bookings database (seed ${SEED})`, () =>
       eventOnSale(app, admin, { capacity: 12, price: '99.99', currency: 'EUR', max_per_booking: 2, max_per_user: 6 }),
     ]);
     let open = events.map((e) => e.id as string);
+    const users = [...tokens.keys()];
+    const tokenOf = (i: number) => tokens.get(users[i]!)!;
+    // Every kind of change at least once, whatever the seed: confirmed, cancelled, refunded, expired.
+    const b = async (i: number) => (await book(app, tokenOf(i), open[2]!, 1)).body.id as string;
+    const confirmed = await b(0);
+    assert.equal((await call(app, 'PUT', `${BOOKINGS}/${confirmed}/confirm`, { token: tokenOf(0) })).status, 200);
+    assert.equal((await call(app, 'PUT', `${BOOKINGS}/${await b(1)}/cancel`, { token: tokenOf(1) })).status, 200);
+    const refunded = await b(2);
+    await call(app, 'PUT', `${BOOKINGS}/${refunded}/confirm`, { token: tokenOf(2) });
+    assert.equal((await call(app, 'PUT', `${BOOKINGS}/${refunded}/cancel`, { token: tokenOf(2) })).body.status, 'refunded');
+    const expiring = await b(3);
+    await rows("update bookings.bookings set expires_at = now() - interval '1 second' where id = $1", [expiring]);
+    await call(app, 'POST', '/api/v1/admin/bookings/expire', { token: admin });
+
     for (let i = 0; i < OPS; i++) {
       if (i === Math.floor(OPS * 0.7)) {
         // An event's cancellation cascades to its bookings and its line.
@@ -137,10 +151,28 @@ describe(`analytics reconciles with the bookings database (seed ${SEED})`, () =>
       }
       await step(open);
     }
-    const kinds = (await rows<{ status: string }>('select distinct status from bookings.bookings union select distinct \'w:\' || status from bookings.waitlist')).map((r) => r.status).sort();
-    for (const k of ['cancelled', 'confirmed', 'expired', 'refunded', 'w:offered', 'w:waiting']) {
-      if (!kinds.includes(k) && !(k === 'w:offered' && kinds.includes('w:converted'))) assert.fail(`the mix (seed ${SEED}) made no ${k}: ${kinds.join(', ')}`);
+
+    // And a waitlist offer whatever the seed: sell out an open event, wait in line, give seats back.
+    const target = open[0]!;
+    for (let i = 0; i < users.length; i++) {
+      const r = await book(app, tokenOf(i), target, 1);
+      if (r.code === 'SOLD_OUT') break;
     }
+    const waiting = async () => (await rows<{ n: number }>("select count(*)::int as n from bookings.waitlist where event_id = $1 and status = 'waiting'", [target]))[0]!.n;
+    for (let i = 0; i < users.length && (await waiting()) === 0; i++) {
+      await call(app, 'POST', '/api/v1/waitlist', { token: tokenOf(i), body: { event_id: target, quantity: 1 } });
+    }
+    assert.ok((await waiting()) > 0, 'someone waits in line');
+    const offered = async () => (await rows<{ n: number }>("select count(*)::int as n from bookings.waitlist where event_id = $1 and offered_at is not null", [target]))[0]!.n;
+    const before = await offered();
+    for (const held of await rows<{ id: string; user_id: string }>("select id, user_id from bookings.bookings where event_id = $1 and status in ('pending', 'confirmed') order by id", [target])) {
+      if ((await offered()) > before) break;
+      await call(app, 'PUT', `${BOOKINGS}/${held.id}/cancel`, { token: tokens.get(held.user_id)!, body: {} });
+    }
+    assert.ok((await offered()) > before, 'an offer was made');
+
+    const kinds = (await rows<{ status: string }>('select distinct status from bookings.bookings union select distinct \'w:\' || status from bookings.waitlist')).map((r) => r.status).sort();
+    for (const k of ['cancelled', 'confirmed', 'expired', 'refunded']) assert.ok(kinds.includes(k), `the mix made no ${k}: ${kinds.join(', ')}`);
     const expected = await truth();
     await eventually(async () => (JSON.stringify(await reported()) === JSON.stringify(expected) ? true : undefined), 'analytics to converge', 30_000)
       .catch(async (err) => assert.deepEqual(await reported(), expected, String(err)));
