@@ -47,11 +47,18 @@ const auth = members.find((m) => m.module === 'auth');
 const jwksUrl = process.env.AUTH_JWKS_URL ?? (auth ? `http://127.0.0.1:${auth.port}/.well-known/jwks.json` : undefined);
 
 let stopping: Promise<void> | undefined;
+/** A process that has not stopped this long after SIGTERM (its own shutdown budget and a margin) is killed. */
+const KILL_AFTER_MS = 20_000;
+
 function stop(code = 0): Promise<void> {
   stopping ??= (async () => {
     await Promise.all(members.map(({ child }) => (!child || child.exitCode !== null || child.signalCode !== null
       ? undefined
-      : new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))))));
+      : new Promise<void>((r) => {
+        const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+        child.once('exit', () => (clearTimeout(killer), r()));
+        child.kill('SIGTERM');
+      }))));
     await embedded?.stop();
     process.exit(code);
   })();
@@ -74,7 +81,7 @@ function launch(m: Member): void {
     if (stopping) return;
     if (!isReady) {
       logger.error({ process: m.name, code, signal }, 'a cluster process exited before the cluster was ready: stopping the cluster');
-      void stop(code ?? 1);
+      void stop(code || 1);
       return;
     }
     // A process that ran a while starts again at once (almost); one that keeps dying waits longer.

@@ -442,10 +442,12 @@ describe('npm run cluster: the split topology as local processes', { skip: skipW
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/cluster.ts'), '--base-port', String(base)], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: tdb.url, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let out = '';
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    const proc = { child, output: () => '', exited: exited.then((c) => c ?? 1) };
+    const proc = { child, output: () => out, exited: exited.then((c) => c ?? 1) };
     try {
       const processes = [['auth', 0], ['events', 1], ['bookings', 2], ['analytics', 3], ['notifications', 4], ['bookings', 12]] as const;
       for (const [m, offset] of processes) {

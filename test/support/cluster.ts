@@ -31,6 +31,8 @@ export async function startTestCluster(env: Record<string, string>, o: { adminDa
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisPrefix, LOG_LEVEL: 'warn', ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : redisEnv(target)), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A group of its own: a cluster that does not stop in time is killed with every process it started.
+    detached: true,
   });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
@@ -40,7 +42,13 @@ export async function startTestCluster(env: Record<string, string>, o: { adminDa
   const url = Object.fromEntries(Object.entries(OFFSETS).map(([k, o]) => [k, `http://127.0.0.1:${base + o}`])) as TestCluster['url'];
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
-    await within(exited, 60_000, 'cluster shutdown').catch(() => child.kill('SIGKILL'));
+    await within(exited, 60_000, 'cluster shutdown').catch(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    });
     if (!o.redisUrl) await dropPrefix(redisPrefix, target);
     await database.drop();
   };

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -23,7 +23,7 @@ const PG_PREFIX = 'evfault_';
 
 /** A PostgreSQL cluster of its own (Debian's pg_createcluster), trust auth on 127.0.0.1. */
 export async function startOwnPostgres(): Promise<OwnServer> {
-  const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
+  const version = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().at(-1) : undefined;
   if (!version) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)');
   // Clusters left by a run that died.
   const listed = execFileSync('pg_lsclusters', ['-h'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);

@@ -80,7 +80,7 @@ export async function freePortRange(n: number): Promise<number> {
   throw new Error(`no ${n} consecutive free ports found`);
 }
 
-function portTaken(port: number): Promise<boolean> {
+export function portTaken(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(true));

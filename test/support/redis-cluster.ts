@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './process.js';
+import { freePort, portTaken } from './process.js';
 
 /**
  * A three-node Redis Cluster on this machine for the test run (`npm test` starts it when REDIS_URL
@@ -22,7 +22,7 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
   // Cluster nodes also listen on port + 10000 (the cluster bus): both must be free.
   while (ports.length < 3) {
     const p = await freePort();
-    if (p < 55_000 && !ports.includes(p)) ports.push(p);
+    if (p < 55_000 && !ports.includes(p) && !(await portTaken(p + 10_000))) ports.push(p);
   }
   const servers: ChildProcess[] = ports.map((port) => spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,

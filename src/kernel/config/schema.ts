@@ -45,7 +45,7 @@ export const SETTINGS = {
     default: [],
     doc: 'The other nodes of a Redis Cluster (`host:port`, comma list). Set: REDIS_URL names one node of the cluster (and gives the credentials and TLS), and Evently talks to the cluster; the keys each operation uses together share a hash tag.',
   }),
-  REDIS_KEY_PREFIX: str({ default: 'evently:', pattern: /^[A-Za-z0-9:_-]{1,64}$/, doc: 'Prefix of every Redis key Evently writes.' }),
+  REDIS_KEY_PREFIX: str({ default: 'evently:', pattern: /^(?=.{1,64}$)[A-Za-z0-9:_-]*(\{[A-Za-z0-9:_-]+\})?[A-Za-z0-9:_-]*$/, doc: 'Prefix of every Redis key Evently writes (at most 64 characters; one `{tag}` in it puts every key in one slot of a Redis Cluster).' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level (JSON lines on stdout).' }),
   CORS_ORIGINS: list({ default: [], doc: 'Origins allowed to call the API from a browser (comma list, exact match). Empty: none.' }),
   TRUST_PROXY: str({

@@ -87,7 +87,7 @@ export const Overview = Type.Object({
   waitlist: Type.Object({ joined: Count, waiting: Count, offered: Count, converted: Count }),
   system: Type.Object({
     messages_last_hour: Count, messages_last_day: Count,
-    messages_kept: Type.Integer({ description: 'Entries in the event log (kept ANALYTICS_EVENT_LOG_DAYS)' }),
+    messages_kept: Type.Integer({ description: 'Entries in the event log (kept ANALYTICS_EVENT_LOG_DAYS), as PostgreSQL estimates them' }),
     last_received_at: Type.Union([Time, Type.Null()]),
     lag_seconds: Type.Union([Type.Number(), Type.Null()], { description: 'From the newest message\'s occurrence to now' }),
   }),

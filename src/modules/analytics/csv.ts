@@ -20,5 +20,7 @@ export function toCsv(rows: Record<string, unknown>[]): string {
   // sub-columns left empty there, not a column of its own.
   const columns = all.filter((c) => !(all.some((o) => o.startsWith(`${c}_`)) && flat.every((r) => r[c] === null || r[c] === undefined)));
   if (!flat.length) return '';
-  return stringify(flat, { header: true, columns, escape_formulas: true, record_delimiter: 'windows', cast: { boolean: (b) => String(b) } });
+  // A line break inside a value is quoted: unquoted, it would start a new row (whose first cell no
+  // formula escape looks at).
+  return stringify(flat, { header: true, columns, escape_formulas: true, quoted_match: /[\r\n]/, record_delimiter: 'windows', cast: { boolean: (b) => String(b) } });
 }

@@ -2,7 +2,8 @@ import { BOOKINGS_EVENTS, type BookingsPayload } from '../../contracts/bookings.
 import { payloadIf } from '../../contracts/contract.js';
 import { EVENTS_EVENTS } from '../../contracts/events.js';
 import type { DomainEvent, Executor } from '../../kernel/index.js';
-import { liveAttendees } from './catalogue.repository.js';
+import { insertForLiveAttendees } from './catalogue.repository.js';
+import type { MailKey } from './mail-log.repository.js';
 import type { MailRequest } from './mail.request.js';
 import { BOOKING_TYPES, payloadOfAny } from './projections.consumer.js';
 
@@ -41,7 +42,7 @@ function eventCancelled(p: { user_id: string; event_id: string; reason: string |
  * The mails a booking, waitlist or catalogue message asks for (undefined: not one of those). The
  * recipient's address and the event's details are read when the mail is sent.
  */
-export async function bookingMails(event: DomainEvent, trx: Executor): Promise<MailRequest[] | undefined> {
+export function bookingMails(event: DomainEvent): MailRequest[] | undefined {
   const b = payloadOfAny<Booking>(BOOKINGS_EVENTS, BOOKING_TYPES, event);
   if (b) {
     if (b.cause === 'event_cancelled') return [eventCancelled(b)];
@@ -56,12 +57,20 @@ export async function bookingMails(event: DomainEvent, trx: Executor): Promise<M
     const data = { event_id: w.event_id, entry_id: w.entry_id, quantity: w.quantity, position: w.position, offer_expires_at: w.offer_expires_at, reason: w.reason };
     return [{ user_id: w.user_id, template, to_email: null, data }];
   }
-  const updated = payloadIf(EVENTS_EVENTS, event, 'events.event.updated');
-  if (updated) {
-    if (!updated.schedule_changed && !updated.venue_changed) return [];
-    // Everyone holding or owning seats now (the projection is kept by the consumer before this one).
-    const data = { event_id: updated.event_id, schedule_changed: updated.schedule_changed, venue_changed: updated.venue_changed };
-    return (await liveAttendees(trx, updated.event_id)).map((user_id) => ({ user_id, template: 'event_changed', to_email: null, data }));
-  }
   return undefined;
+}
+
+/**
+ * A change of an event's time or place: one mail row per user holding or owning seats now (the
+ * projection is kept by the consumer before the mail consumer), written by one statement; their
+ * jobs are enqueued after the commit (the sweep enqueues any that a crash left). No lock per mail:
+ * an event with 10,000 attendees is one short transaction, not 10,000 advisory locks in one.
+ * Returns the keys of the rows made (none: not such a change).
+ */
+export async function eventChangedMails(event: DomainEvent, trx: Executor): Promise<MailKey[]> {
+  const updated = payloadIf(EVENTS_EVENTS, event, 'events.event.updated');
+  if (!updated || (!updated.schedule_changed && !updated.venue_changed)) return [];
+  const data = { event_id: updated.event_id, schedule_changed: updated.schedule_changed, venue_changed: updated.venue_changed };
+  const users = await insertForLiveAttendees(trx, { message_id: event.id, event_id: updated.event_id, template: 'event_changed', data });
+  return users.map((user_id) => ({ event_id: event.id, user_id, template: 'event_changed' }));
 }

@@ -48,13 +48,16 @@ function mail(subject: string, input: TemplateInput, paragraphs: string[], extra
 /** The booking as a calendar entry, in the event's zone (with its VTIMEZONE, so calendars place it right). */
 export function calendarEntry(e: EventDetails, booking: { booking_id: string; reference: string; quantity: string }): string {
   const cal = ical({ prodId: { company: 'Evently', product: 'Evently', language: 'EN' }, method: ICalCalendarMethod.PUBLISH });
+  // A zone the VTIMEZONE library does not know (ICU knows newer ones) is written in UTC: a TZID
+  // without its definition breaks RFC 5545, and calendars would guess.
+  const zone = getVtimezoneComponent(e.timezone) ? e.timezone : 'UTC';
   // No calendar-wide zone (DTSTAMP stays UTC); the generator adds the event's zone definition.
-  cal.timezone({ name: null, generator: getVtimezoneComponent });
-  const start = DateTime.fromJSDate(new Date(e.starts_at)).setZone(e.timezone);
-  const end = e.ends_at ? DateTime.fromJSDate(new Date(e.ends_at)).setZone(e.timezone) : start.plus({ hours: 2 });
+  if (zone !== 'UTC') cal.timezone({ name: null, generator: getVtimezoneComponent });
+  const start = DateTime.fromJSDate(new Date(e.starts_at)).setZone(zone);
+  const end = e.ends_at ? DateTime.fromJSDate(new Date(e.ends_at)).setZone(zone) : start.plus({ hours: 2 });
   cal.createEvent({
     id: `${booking.booking_id}@evently`,
-    start, end, timezone: e.timezone,
+    start, end, ...(zone === 'UTC' ? {} : { timezone: zone }),
     summary: e.title, location: e.venue,
     description: `Booking ${booking.reference}: ${tickets(booking.quantity)}`,
   });

@@ -39,9 +39,19 @@ export async function applyAttendee(db: Executor, a: { booking_id: string; event
     on conflict (booking_id) do update set status = excluded.status, version = excluded.version where a.version < excluded.version`.execute(db);
 }
 
-/** Users holding or owning seats for the event now, each once. */
-export async function liveAttendees(db: Executor, eventId: string): Promise<string[]> {
-  const { rows } = await sql<{ user_id: string }>`select distinct user_id from notifications.attendees
-    where event_id = ${eventId} and status in ('pending', 'confirmed') order by user_id`.execute(db);
+/** A mail_log row for each user holding or owning seats for the event now (once each); the users whose row is new. */
+export async function insertForLiveAttendees(db: Executor, m: { message_id: string; event_id: string; template: string; data: Record<string, unknown> }): Promise<string[]> {
+  const { rows } = await sql<{ user_id: string }>`
+    insert into notifications.mail_log (event_id, user_id, template, data)
+    select distinct ${m.message_id}::uuid, user_id, ${m.template}, ${JSON.stringify(m.data)}::jsonb
+    from notifications.attendees where event_id = ${m.event_id} and status in ('pending', 'confirmed')
+    on conflict do nothing returning user_id`.execute(db);
   return rows.map((r) => r.user_id);
+}
+
+/** Whether the user holds or owns seats for the event now (an event_changed mail is sent only then). */
+export async function isLiveAttendee(db: Executor, eventId: string, userId: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from notifications.attendees
+    where event_id = ${eventId} and user_id = ${userId} and status in ('pending', 'confirmed') limit 1`.execute(db);
+  return rows.length > 0;
 }

@@ -1,6 +1,6 @@
-import type { Consumer, DomainEvent, JobQueue, Logger, Tx } from '../../kernel/index.js';
+import { afterCommit, type Consumer, type DomainEvent, type JobQueue, type Logger, type Tx } from '../../kernel/index.js';
 import { payloadOf } from './auth-events.js';
-import { bookingMails } from './booking-mail.js';
+import { bookingMails, eventChangedMails } from './booking-mail.js';
 import { insertMail, lockMail, mailJobId, type MailKey } from './mail-log.repository.js';
 import type { MailRequest } from './mail.request.js';
 
@@ -42,8 +42,16 @@ export function mailConsumer(jobs: JobQueue, logger: Logger): Consumer {
       'bookings.booking.*', 'bookings.waitlist.*', 'events.event.updated',
     ],
     async handle(event, trx: Tx) {
+      if (event.type === 'events.event.updated') {
+        const keys = await eventChangedMails(event, trx);
+        // After the commit, outside the transaction: a lost enqueue is the sweep's to make up.
+        if (keys.length) afterCommit(trx, async () => {
+          for (const key of keys) await enqueueMail(jobs, key).catch((err: unknown) => logger.warn({ err, ...key }, 'mail enqueue failed; the sweep will'));
+        });
+        return;
+      }
       const auth = authMail(event, logger);
-      const requests = auth ? [auth] : (await bookingMails(event, trx)) ?? [];
+      const requests = auth ? [auth] : (bookingMails(event)) ?? [];
       for (const request of requests) {
         const key: MailKey = { event_id: request.key_event_id ?? event.id, user_id: request.user_id, template: request.template };
         await lockMail(trx, key);

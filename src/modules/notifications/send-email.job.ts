@@ -19,7 +19,9 @@ import {
 } from './mail-log.repository.js';
 import { isSingleAddress, MailDeliveryError, type MailMessage, type Mailer } from './mailer.js';
 import { findRecipient } from './recipients.repository.js';
-import { findEvent } from './catalogue.repository.js';
+import { findEvent, isLiveAttendee } from './catalogue.repository.js';
+
+const NO_LONGER_ATTENDING = 'the recipient no longer holds seats for the event';
 import { isTemplateName, renderMail, TemplateDataError } from './mail.templates.js';
 
 type Prepared =
@@ -138,6 +140,11 @@ async function prepare(trx: Tx, key: MailKey, deps: Deps): Promise<Prepared> {
     event = await findEvent(trx, data.event_id);
     // The catalogue's messages come on another stream than bookings': wait for them (retried, then revived by the sweep).
     if (!event) throw new Error(`event ${data.event_id} is not known to notifications yet`);
+    // Told of a change only while still holding seats (a cancellation may have come after the change).
+    if (row.template === 'event_changed' && !(await isLiveAttendee(trx, data.event_id, row.user_id))) {
+      await markFailed(trx, key, NO_LONGER_ATTENDING);
+      return { kind: 'skipped' };
+    }
   }
   let message: MailMessage;
   try {
