@@ -73,7 +73,9 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 /** The first of `n` consecutive free ports (for scripts that number ports from a base). */
 export async function freePortRange(n: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // Below Linux's ephemeral range (32768-60999): a port there can be taken by any outgoing
+    // connection between this check and the listen (a cluster start failed with EADDRINUSE so).
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - n));
     const taken = await Promise.all(Array.from({ length: n }, (_, i) => portTaken(base + i)));
     if (!taken.some(Boolean)) return base;
   }
