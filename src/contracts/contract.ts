@@ -41,6 +41,14 @@ export function payloadIf<C extends Contracts, T extends keyof C & string>(contr
   return payload !== undefined && Value.Check(contract.payload, payload) ? (payload as PayloadOf<C[T]>) : undefined;
 }
 
+/**
+ * payloadIf for an event that may be any of `types` (states of one entity, sharing a payload
+ * schema): the payload of the event's own type when it is one of them, else undefined.
+ */
+export function payloadOfAny<C extends Contracts, T extends keyof C & string>(contracts: C, types: readonly T[], event: ReceivedEvent): PayloadOf<C[T]> | undefined {
+  return (types as readonly string[]).includes(event.type) ? payloadIf(contracts, event, event.type as T) : undefined;
+}
+
 /** The payload at the contract's version: as it is, or upcast from an older one; else undefined. */
 function current(contract: EventContract, event: ReceivedEvent): unknown {
   if (event.version === contract.version) return event.payload;

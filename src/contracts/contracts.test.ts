@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AUTH_EVENTS } from './auth.js';
-import { contractViolation, payloadIf } from './contract.js';
+import { contractViolation, payloadIf, payloadOfAny } from './contract.js';
 
 const userId = '01a22b8e-9186-718d-97f6-17e00530d15b';
 const sessionId = '01a22b8f-6b7c-76a6-b7eb-b5d34a863ecb';
@@ -31,5 +31,15 @@ describe('auth contracts: version 1 events after the upgrade', () => {
   it('an upcast payload still has to meet the schema, and unknown versions do not', () => {
     assert.equal(payloadIf(AUTH_EVENTS, v1('auth.user.registered', { user_id: 'not-a-uuid', email: 'a@example.com' }), 'auth.user.registered'), undefined);
     assert.equal(payloadIf(AUTH_EVENTS, { type: 'auth.user.deleted', version: 3, payload: { user_id: userId, entity_version: 1 } }, 'auth.user.deleted'), undefined);
+  });
+});
+
+describe('payloadOfAny', () => {
+  const deleted = (version: number, payload: Record<string, unknown>) => ({ type: 'auth.user.deleted', version, payload });
+  it('the payload of the event\'s own type when it is one of the types and meets the contract; else undefined', () => {
+    const types = ['auth.user.deleted', 'auth.session.revoked'] as const;
+    assert.deepEqual(payloadOfAny(AUTH_EVENTS, types, deleted(2, { user_id: userId, entity_version: 3 })), { user_id: userId, entity_version: 3 });
+    assert.equal(payloadOfAny(AUTH_EVENTS, ['auth.session.revoked'], deleted(2, { user_id: userId, entity_version: 3 })), undefined, 'not one of the types');
+    assert.equal(payloadOfAny(AUTH_EVENTS, types, deleted(2, { user_id: 'nope', entity_version: 3 })), undefined, 'not the schema');
   });
 });

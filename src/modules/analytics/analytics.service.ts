@@ -2,7 +2,7 @@ import type { Executor } from '../../kernel/index.js';
 import { fromMinor } from './contribution.js';
 import type { ExportName, EventsQuery, LogQuery } from './analytics.schemas.js';
 import {
-  dailyRevenue, dailyStats, eventLogPage, eventStatsPage, messageFlow, population, revenueTotals, totals,
+  dailyRevenue, dailyStats, eventLogPage, eventStatsPage, latestLog, messageFlow, population, revenueTotals, totals,
   type CurrencyTotal, type DailyRow, type EventStatsRow, type LogRow, type TopSort,
 } from './stats.repository.js';
 
@@ -98,8 +98,8 @@ export async function overview(db: Executor) {
 }
 
 export async function dashboard(db: Executor) {
-  const [o, top, week, recent] = await Promise.all([overview(db), topEvents(db, 'revenue', 5), dailyStats(db, 7), eventLogPage(db, { limit: 10, offset: 0 })]);
-  return { overview: o, top_events: top.items, last_7_days: week, recent: recent.rows.map(logView) };
+  const [o, top, week, recent] = await Promise.all([overview(db), topEvents(db, 'revenue', 5), dailyStats(db, 7), latestLog(db, 10)]);
+  return { overview: o, top_events: top.items, last_7_days: week, recent: recent.map(logView) };
 }
 
 export async function eventLog(db: Executor, q: LogQuery) {

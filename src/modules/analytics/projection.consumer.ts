@@ -1,6 +1,6 @@
 import { AUTH_EVENTS } from '../../contracts/auth.js';
 import { BOOKINGS_EVENTS, type BookingsPayload } from '../../contracts/bookings.js';
-import { contractViolation, payloadIf, type Contracts } from '../../contracts/contract.js';
+import { contractViolation, payloadIf, payloadOfAny, type Contracts } from '../../contracts/contract.js';
 import { EVENTS_EVENTS, type EventsPayload } from '../../contracts/events.js';
 import type { Consumer, DomainEvent, Logger, Tx } from '../../kernel/index.js';
 import { bookingContribution, difference, toMinor, userContribution, waitlistContribution, type Contribution } from './contribution.js';
@@ -47,14 +47,6 @@ export function projectionConsumer(logger: Logger): Consumer {
   };
 }
 
-function first<T>(types: readonly string[], event: DomainEvent, contracts: Contracts): T | undefined {
-  for (const type of types) {
-    const p = payloadIf(contracts, event, type);
-    if (p) return p as T;
-  }
-  return undefined;
-}
-
 /** Sets the time of the step a message reports, unless an earlier copy of that message set it. */
 const stamped = <R extends Record<string, unknown>>(row: R, column: keyof R & string, at: Date): R => (row[column] ? row : { ...row, [column]: at });
 
@@ -63,7 +55,7 @@ async function move(trx: Tx, change: { before?: Contribution; after: Contributio
 }
 
 async function applyBooking(trx: Tx, event: DomainEvent): Promise<string | undefined> {
-  const p = first<Booking>(BOOKING_TYPES, event, BOOKINGS_EVENTS);
+  const p = payloadOfAny(BOOKINGS_EVENTS, BOOKING_TYPES, event) as Booking | undefined;
   if (!p) return undefined;
   const at = new Date(event.occurredAt);
   const column = event.type === 'bookings.booking.held' ? 'held_at' : event.type === 'bookings.booking.confirmed' ? 'confirmed_at' : 'ended_at';
@@ -84,7 +76,7 @@ async function applyBooking(trx: Tx, event: DomainEvent): Promise<string | undef
 }
 
 async function applyEntry(trx: Tx, event: DomainEvent): Promise<string | undefined> {
-  const p = first<Entry>(WAITLIST_TYPES, event, BOOKINGS_EVENTS);
+  const p = payloadOfAny(BOOKINGS_EVENTS, WAITLIST_TYPES, event) as Entry | undefined;
   if (!p) return undefined;
   const at = new Date(event.occurredAt);
   const column = event.type === 'bookings.waitlist.joined' ? 'joined_at' : event.type === 'bookings.waitlist.offered' ? 'offered_at' : 'ended_at';
@@ -101,7 +93,7 @@ async function applyEntry(trx: Tx, event: DomainEvent): Promise<string | undefin
 
 async function applyEvent(trx: Tx, event: DomainEvent): Promise<string | undefined> {
   const deleted = payloadIf(EVENTS_EVENTS, event, 'events.event.deleted');
-  const state = deleted ? undefined : first<EventState>(EVENT_TYPES, event, EVENTS_EVENTS);
+  const state = deleted ? undefined : payloadOfAny(EVENTS_EVENTS, EVENT_TYPES, event) as EventState | undefined;
   const p = deleted ?? state;
   if (!p) return undefined;
   const change = await mergeCopy(trx, 'events', 'event_id', p.event_id, (old) => {
@@ -120,7 +112,7 @@ interface UserState { user_id: string; role: string; is_verified: boolean; is_ac
 
 async function applyUser(trx: Tx, event: DomainEvent): Promise<string | undefined> {
   const deleted = payloadIf(AUTH_EVENTS, event, 'auth.user.deleted');
-  const state = deleted ? undefined : first<UserState>(USER_TYPES, event, AUTH_EVENTS);
+  const state = deleted ? undefined : payloadOfAny(AUTH_EVENTS, USER_TYPES, event) as UserState | undefined;
   const p = deleted ?? state;
   if (!p) return undefined;
   const registeredAt = event.type === 'auth.user.registered' ? new Date(event.occurredAt) : null;

@@ -130,6 +130,11 @@ export async function messageFlow(db: Executor): Promise<MessageFlow> {
 
 export interface LogRow { event_id: string; type: string; entity_id: string | null; occurred_at: Date; received_at: Date; correlation_id: string | null }
 
+/** The newest `limit` log entries (no count: the dashboard shows only these). */
+export async function latestLog(db: Executor, limit: number): Promise<LogRow[]> {
+  return (await sql<LogRow>`select * from analytics.event_log order by occurred_at desc, event_id desc limit ${limit}`.execute(db)).rows;
+}
+
 export async function eventLogPage(db: Executor, o: { type?: string; entityId?: string; limit: number; offset: number }): Promise<{ rows: LogRow[]; total: number }> {
   const filters = [o.type ? sql`type = ${o.type}` : undefined, o.entityId ? sql`entity_id = ${o.entityId}` : undefined].filter((f) => f !== undefined);
   const where = filters.length ? sql`where ${sql.join(filters, sql` and `)}` : sql``;

@@ -1,4 +1,4 @@
-import { contractViolation, payloadIf } from '../../contracts/contract.js';
+import { contractViolation, payloadIf, payloadOfAny } from '../../contracts/contract.js';
 import { EVENTS_EVENTS, type EventsEventType, type EventsPayload } from '../../contracts/events.js';
 import type { Consumer, DomainEvent, Tx } from '../../kernel/index.js';
 import type { BookingsDeps } from './bookings.deps.js';
@@ -10,10 +10,8 @@ type EventState = EventsPayload<'events.event.created'>;
 const STATEFUL: EventsEventType[] = ['events.event.created', 'events.event.updated', 'events.event.published', 'events.event.cancelled', 'events.event.completed'];
 
 function stateOf(event: DomainEvent): EventState | { event_id: string; entity_version: number; deleted: true } | undefined {
-  for (const type of STATEFUL) {
-    const payload = payloadIf(EVENTS_EVENTS, event, type) as EventState | undefined;
-    if (payload) return payload;
-  }
+  const payload = payloadOfAny(EVENTS_EVENTS, STATEFUL, event) as EventState | undefined;
+  if (payload) return payload;
   const deleted = payloadIf(EVENTS_EVENTS, event, 'events.event.deleted');
   return deleted && { ...deleted, deleted: true };
 }

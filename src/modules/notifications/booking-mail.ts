@@ -1,11 +1,11 @@
 import { BOOKINGS_EVENTS, type BookingsPayload } from '../../contracts/bookings.js';
-import { payloadIf } from '../../contracts/contract.js';
+import { payloadIf, payloadOfAny } from '../../contracts/contract.js';
 import { EVENTS_EVENTS } from '../../contracts/events.js';
 import type { DomainEvent, Executor } from '../../kernel/index.js';
 import { insertForLiveAttendees } from './catalogue.repository.js';
 import type { MailKey } from './mail-log.repository.js';
 import type { MailRequest } from './mail.request.js';
-import { BOOKING_TYPES, payloadOfAny } from './projections.consumer.js';
+import { BOOKING_TYPES } from './projections.consumer.js';
 
 const WAITLIST_TYPES = ['bookings.waitlist.joined', 'bookings.waitlist.offered', 'bookings.waitlist.cancelled', 'bookings.waitlist.expired', 'bookings.waitlist.converted'] as const;
 
@@ -43,13 +43,13 @@ function eventCancelled(p: { user_id: string; event_id: string; reason: string |
  * recipient's address and the event's details are read when the mail is sent.
  */
 export function bookingMails(event: DomainEvent): MailRequest[] | undefined {
-  const b = payloadOfAny<Booking>(BOOKINGS_EVENTS, BOOKING_TYPES, event);
+  const b = payloadOfAny(BOOKINGS_EVENTS, BOOKING_TYPES, event) as Booking | undefined;
   if (b) {
     if (b.cause === 'event_cancelled') return [eventCancelled(b)];
     const data = { event_id: b.event_id, booking_id: b.booking_id, reference: b.reference, quantity: b.quantity, amount: b.amount, currency: b.currency, pay_before: b.expires_at, reason: b.reason };
     return [{ user_id: b.user_id, template: BOOKING_MAIL[event.type as keyof typeof BOOKING_MAIL], to_email: null, data }];
   }
-  const w = payloadOfAny<Entry>(BOOKINGS_EVENTS, WAITLIST_TYPES, event);
+  const w = payloadOfAny(BOOKINGS_EVENTS, WAITLIST_TYPES, event) as Entry | undefined;
   if (w) {
     if (w.cause === 'event_cancelled') return [eventCancelled(w)];
     const template = WAITLIST_MAIL[event.type as keyof typeof WAITLIST_MAIL];
