@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const MODULES = ['auth', 'events', 'bookings', 'analytics', 'notifications'];
+const MODULES = ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web'];
 
 /** A module is used only through its index.ts; the kernel only through src/kernel/index.ts. */
 const moduleInternals = {
@@ -35,7 +35,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
     ignores: ['src/kernel/config/**', 'src/**/*.test.ts', 'src/**/*.testkit.ts'],
     rules: noProcessEnv,
   },
@@ -44,7 +44,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals] }] },
   },
   ...MODULES.map((m) => ({
-    files: [`src/modules/${m}/**/*.ts`],
+    files: [`src/modules/${m}/**/*.ts`, `src/modules/${m}/**/*.tsx`],
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, kernelInternals, siblingModules(m)] }] },
   })),
   {

@@ -22,6 +22,8 @@ export interface Config {
     corsOrigins: readonly string[];
     trustProxy: boolean | number | string[];
     docs: boolean;
+    /** The web app at `/` (all-in-one with the http role only), and whether its cookies are `Secure`. */
+    web: { enabled: boolean; secureCookies: boolean; publicUrl: string | undefined };
     /**
      * Where /metrics is served: `off`, `api` (on the API port), or `own` (a listener of its own on
      * `port`, bound to `host`).
@@ -250,6 +252,7 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       corsOrigins: s.CORS_ORIGINS,
       trustProxy: parseTrustProxy(s.TRUST_PROXY),
       docs: s.EVENTLY_DOCS,
+      web: { enabled: s.EVENTLY_WEB, secureCookies: s.WEB_SECURE_COOKIES ?? s.NODE_ENV === 'production', publicUrl: s.WEB_PUBLIC_URL },
       metrics: !s.EVENTLY_METRICS
         ? { serve: 'off' }
         : s.METRICS_PORT === undefined

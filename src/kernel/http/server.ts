@@ -205,6 +205,15 @@ const validatorsByPart: ValidatorFactory = (externalSchemas) => {
   return (route) => (route.httpPart === 'body' ? typed : coerced)(route);
 };
 
+/**
+ * The validator for HTML forms, whose fields all arrive as text: every part coerced to the schema's
+ * types (a `quantity` of "2" is 2), with the API's other rules (unknown fields refused, strict uuids).
+ * Set on the web app's scope only; the API keeps typed JSON bodies.
+ */
+export function formValidatorCompiler() {
+  return ajvCompilers({}, { customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' }, onCreate: strictFormats });
+}
+
 /** The headers helmet sets, captured once from its middleware (they depend on the options only). */
 function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};

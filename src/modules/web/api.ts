@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import { createEventlyClient, type EventlyClient } from '../../client/index.js';
+import type { App } from '../../kernel/index.js';
+
+/** Any origin: requests never leave the process; only the path and query reach the app. */
+const IN_PROCESS = 'http://evently.internal';
+
+/**
+ * The API as the web app's server code sees it: the typed client over `app.inject`, so each call
+ * goes through the real routes (validation, guards, rate limits) without a socket. The browser's
+ * address and request id travel with it: per-IP rate limits count the visitor, not the web app,
+ * and the API's log lines carry the page's request id.
+ */
+export function apiFor(app: App, request: FastifyRequest, token?: string): EventlyClient {
+  return createEventlyClient({
+    baseUrl: IN_PROCESS,
+    token,
+    fetch: async (req: Request) => {
+      const url = new URL(req.url);
+      const headers: Record<string, string> = { 'x-request-id': request.id };
+      req.headers.forEach((value, name) => (headers[name] = value));
+      const payload = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
+      const res = await app.inject({ method: req.method as 'GET', url: url.pathname + url.search, headers, payload, remoteAddress: request.ip });
+      const out = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : String(value));
+      }
+      const empty = res.statusCode === 204 || res.statusCode === 304 || req.method === 'HEAD';
+      return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers: out });
+    },
+  });
+}
+
+/** The code and message of an API error body, for a page to show. */
+export function problemOf(error: unknown): { code: string; message: string } {
+  const e = (error as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: typeof e?.message === 'string' ? e.message : 'Something went wrong.' };
+}

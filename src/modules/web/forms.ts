@@ -1,0 +1,13 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+
+/** Every form that changes something posts the CSRF token it was rendered with. */
+export const CsrfField = { _csrf: Type.String({ minLength: 1, maxLength: 200 }) };
+
+/** Ids are passed to the API as they are: a malformed one is the API's 400, shown as "not found". */
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export interface WebForm {
+  /** preHandler of every POST: the CSRF token must match the browser's secret cookie. */
+  protect(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void;
+}

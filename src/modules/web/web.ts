@@ -1,0 +1,56 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import type { EventlyClient } from '../../client/index.js';
+import type { App } from '../../kernel/index.js';
+import { apiFor } from './api.js';
+import type { Assets } from './assets.js';
+import type { Session, SessionStore } from './session.js';
+import type { PageContext } from './views/layout.js';
+
+/** What every page route is given: the API, the session, and how to answer with a page. */
+export interface Web {
+  api(request: FastifyRequest, session?: Session): EventlyClient;
+  sessions: SessionStore;
+  context(request: FastifyRequest, reply: FastifyReply): Promise<PageContext>;
+  /** Answers with the page the view renders for this request (status 200 unless given). */
+  page(request: FastifyRequest, reply: FastifyReply, view: (ctx: PageContext) => VNode, status?: number): Promise<FastifyReply>;
+  /** The session, or a redirect to sign-in that comes back here (then undefined: the reply is sent). */
+  signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
+  /** The session of an admin; others get a 403 page, visitors the sign-in page. */
+  admin(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
+  /** An absolute URL of this site (WEB_PUBLIC_URL, else the request's own origin). */
+  absolute(request: FastifyRequest, path: string): string;
+}
+
+export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets; publicUrl: string | undefined; forbidden: (ctx: PageContext) => VNode }): Web {
+  const web: Web = {
+    api: (request, session) => apiFor(o.root, request, session?.token),
+    sessions: o.sessions,
+    async context(request, reply) {
+      const session = await o.sessions.load(request, reply);
+      return { user: session?.user, csrf: reply.generateCsrf(), path: request.url, assets: o.assets };
+    },
+    async page(request, reply, view, status = 200) {
+      const ctx = await web.context(request, reply);
+      return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(`<!doctype html>${renderToString(view(ctx))}`);
+    },
+    async signedIn(request, reply) {
+      const session = await o.sessions.load(request, reply);
+      if (!session) await reply.redirect(`/login?next=${encodeURIComponent(request.method === 'GET' ? request.url : '/')}`, 303);
+      return session;
+    },
+    async admin(request, reply) {
+      const session = await web.signedIn(request, reply);
+      if (!session) return undefined;
+      if (session.user.role === 'admin') return session;
+      await web.page(request, reply, o.forbidden, 403);
+      return undefined;
+    },
+    absolute(request, path) {
+      const origin = o.publicUrl ?? `${request.protocol}://${request.host}`;
+      return new URL(path, origin).toString();
+    },
+  };
+  return web;
+}
