@@ -148,7 +148,7 @@ export function EventPage({ ctx, e, seats, url, bookingKey, notice, error }: {
                 <Csrf ctx={ctx} />
                 <input type="hidden" name="idempotency_key" value={bookingKey} />
                 <p class="field">
-                  <label for="quantity">Seats</label>
+                  <label for="quantity">Number of seats</label>
                   <select id="quantity" name="quantity">{quantities.map((q) => <option value={q}>{q}</option>)}</select>
                 </p>
                 <p class="actions"><button type="submit">Book</button></p>
@@ -159,7 +159,7 @@ export function EventPage({ ctx, e, seats, url, bookingKey, notice, error }: {
                 <Csrf ctx={ctx} />
                 <p>Sold out. Join the waitlist and we offer you seats as soon as some come free.</p>
                 <p class="field">
-                  <label for="wl-quantity">Seats</label>
+                  <label for="wl-quantity">Number of seats</label>
                   <select id="wl-quantity" name="quantity">{quantities.map((q) => <option value={q}>{q}</option>)}</select>
                 </p>
                 <p class="actions"><button type="submit">Join the waitlist</button></p>

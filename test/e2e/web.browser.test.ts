@@ -1,0 +1,132 @@
+/**
+ * The web app in a real Chromium over real HTTP (SPEC §9): a visitor finds an event by search, signs
+ * up with the code from the dev mailbox, books two seats and sees the hold count down, while a second
+ * browser's event page drops by two without a reload; confirms, cancels. Every page passes axe-core
+ * and fits a desktop and a phone window.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, PASSWORD, login, otpFor } from '../support/auth.js';
+import { eventOnSale } from '../support/bookings.js';
+import { DESKTOP, PHONE, assertPageOk, launchBrowser, skipWithoutBrowser } from '../support/browser.js';
+import { startTestEvently, type TestEvently } from '../support/evently.js';
+
+describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
+  let t: TestEvently;
+  let browser: Browser;
+  let base: string;
+  let event: { id: string; title: string };
+  const email = `web-${Date.now()}@example.com`;
+  const username = `web${Date.now() % 1_000_000}`;
+  let bookingUrl = '';
+
+  before(async () => {
+    t = await startTestEvently({ listen: true, env: { ...ADMIN_ENV, EVENTLY_DEV_MAILBOX: 'true' } });
+    base = t.evently.url!;
+    const admin = (await login(t.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+    const e = await eventOnSale(t.evently.app, admin, { title: 'Harbour Lights Concert', venue: 'Quay Hall, Lisbon', timezone: 'Europe/Lisbon', capacity: 10, max_per_booking: 4, price: '18.50', currency: 'EUR', description: 'Strings by the water.' });
+    event = { id: e.id, title: e.title };
+    await eventOnSale(t.evently.app, admin, { title: 'Quiet Poetry Evening', capacity: 5 });
+    browser = await launchBrowser();
+  }, { timeout: 120_000 });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  }, { timeout: 60_000 });
+
+  const open = async (context: BrowserContext, path: string): Promise<Page> => {
+    const page = await context.newPage();
+    await page.goto(new URL(path, base).toString());
+    return page;
+  };
+
+  it('a visitor finds the event by search, signs up with the emailed code, books two seats, watches the hold run, confirms and cancels; a second browser sees the count drop live', { timeout: 180_000 }, async () => {
+    const visitor = await browser.newContext({ viewport: DESKTOP });
+    const other = await browser.newContext({ viewport: DESKTOP });
+    const page = await open(visitor, '/');
+    await assertPageOk(page, 'home');
+
+    await page.getByLabel('Search', { exact: true }).fill('harbour');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\?q=harbour/);
+    assert.equal(await page.locator('.card').count(), 1, 'one event matches');
+    await page.getByRole('link', { name: event.title }).click();
+    await page.waitForURL(`**/events/${event.id}`);
+    await assertPageOk(page, 'event page, signed out');
+    assert.equal(await page.locator('[data-available]').textContent(), '10');
+
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await assertPageOk(page, 'sign-up');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/verify\?/);
+    await assertPageOk(page, 'verify');
+    await page.getByLabel('Code').fill(await otpFor(t.evently.app, email));
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.waitForURL(/\/\?done=welcome/);
+    assert.equal(await page.locator('.who').textContent(), username);
+
+    // The second browser watches the event page; the count is live over Server-Sent Events.
+    const watcher = await open(other, `/events/${event.id}`);
+    await watcher.waitForFunction(() => document.querySelector('[data-live-event]')?.getAttribute('data-version') !== null);
+
+    await page.goto(`${base}/events/${event.id}`);
+    await assertPageOk(page, 'event page, signed in');
+    await page.getByLabel('Number of seats').selectOption('2');
+    await page.getByRole('button', { name: 'Book' }).click();
+    await page.waitForURL(/\/bookings\/[0-9a-f-]+\?done=held/);
+    bookingUrl = page.url().replace(/\?.*$/, '');
+    await assertPageOk(page, 'booking on hold');
+    const countdown = page.locator('[data-countdown]');
+    await page.waitForFunction(() => /^\d+:\d\d left$/.test(document.querySelector('[data-countdown]')?.textContent ?? ''));
+    const first = await countdown.textContent();
+    await page.waitForFunction((was) => document.querySelector('[data-countdown]')?.textContent !== was, first, { timeout: 5_000 });
+    assert.match((await countdown.textContent())!, /^\d+:\d\d left$/, 'the hold counts down');
+
+    await watcher.waitForFunction(() => document.querySelector('[data-available]')?.textContent === '8', undefined, { timeout: 15_000 });
+    assert.equal(await watcher.locator('[data-available]').textContent(), '8', 'the other browser sees two seats fewer, without a reload');
+
+    await page.getByRole('button', { name: /Pay .* and confirm/ }).click();
+    await page.waitForURL(/\?done=confirmed/);
+    assert.match((await page.getByRole('status').textContent())!, /Booking confirmed/);
+    assert.equal(await page.locator('[data-booking-status]').textContent(), 'Confirmed');
+    await assertPageOk(page, 'confirmed booking');
+
+    await page.getByRole('button', { name: 'Cancel and refund' }).click();
+    await page.waitForURL(/\?done=cancelled/);
+    assert.equal(await page.locator('[data-booking-status]').textContent(), 'Refunded');
+    await watcher.waitForFunction(() => document.querySelector('[data-available]')?.textContent === '10', undefined, { timeout: 15_000 });
+
+    await page.getByRole('link', { name: 'My bookings', exact: true }).click();
+    await page.waitForURL(/\/bookings$/);
+    assert.match((await page.locator('table.list').textContent())!, new RegExp(`${event.title}.*Refunded`));
+    await assertPageOk(page, 'my bookings');
+    await page.getByRole('link', { name: 'My waitlist', exact: true }).click();
+    await assertPageOk(page, 'my waitlist');
+    await visitor.close();
+    await other.close();
+  });
+
+  it('every attendee page passes the accessibility check at phone width', { timeout: 120_000 }, async () => {
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    for (const path of ['/', `/events/${event.id}`, '/login', '/signup', `/verify?email=${encodeURIComponent(email)}`, '/forgot', `/reset?email=${encodeURIComponent(email)}`, '/no-such-page-here']) {
+      const page = await open(phone, path);
+      await assertPageOk(page, `${path} on a phone`);
+      await page.close();
+    }
+    const page = await open(phone, '/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    for (const path of ['/bookings', bookingUrl, '/waitlist', `/events/${event.id}`]) {
+      await page.goto(new URL(path, base).toString());
+      await assertPageOk(page, `${path} on a phone, signed in`);
+    }
+    await phone.close();
+  });
+});
