@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, PASSWORD, login, otpFor } from '../support/auth.js';
-import { eventOnSale } from '../support/bookings.js';
+import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, PASSWORD, call, eventually, login, otpFor, signUp } from '../support/auth.js';
+import { book, eventOnSale } from '../support/bookings.js';
 import { DESKTOP, PHONE, assertPageOk, launchBrowser, skipWithoutBrowser } from '../support/browser.js';
 import { startTestEvently, type TestEvently } from '../support/evently.js';
 
@@ -17,6 +17,8 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
   let browser: Browser;
   let base: string;
   let event: { id: string; title: string };
+  let poetry: { id: string; title: string };
+  let admin: string;
   const email = `web-${Date.now()}@example.com`;
   const username = `web${Date.now() % 1_000_000}`;
   let bookingUrl = '';
@@ -24,10 +26,11 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
   before(async () => {
     t = await startTestEvently({ listen: true, env: { ...ADMIN_ENV, EVENTLY_DEV_MAILBOX: 'true' } });
     base = t.evently.url!;
-    const admin = (await login(t.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
+    admin = (await login(t.evently.app, ADMIN_EMAIL, ADMIN_PASSWORD)).access_token;
     const e = await eventOnSale(t.evently.app, admin, { title: 'Harbour Lights Concert', venue: 'Quay Hall, Lisbon', timezone: 'Europe/Lisbon', capacity: 10, max_per_booking: 4, price: '18.50', currency: 'EUR', description: 'Strings by the water.' });
     event = { id: e.id, title: e.title };
-    await eventOnSale(t.evently.app, admin, { title: 'Quiet Poetry Evening', capacity: 5 });
+    const p = await eventOnSale(t.evently.app, admin, { title: 'Quiet Poetry Evening', capacity: 3, max_per_booking: 3 });
+    poetry = { id: p.id, title: p.title };
     browser = await launchBrowser();
   }, { timeout: 120_000 });
   after(async () => {
@@ -111,6 +114,43 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
     await other.close();
   });
 
+  const signIn = async (context: BrowserContext, who: string, password: string): Promise<Page> => {
+    const page = await open(context, '/login');
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    return page;
+  };
+
+  it('a sold-out event: the visitor joins the waitlist, sees the place in line, and accepts the offer when seats come back', { timeout: 120_000 }, async () => {
+    const buyer = await signUp(t.evently.app, `buyer-${Date.now()}@example.com`);
+    const all = await book(t.evently.app, buyer.access_token, poetry.id, 3);
+    assert.equal(all.status, 201);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await signIn(context, email, PASSWORD);
+    await page.goto(`${base}/events/${poetry.id}`);
+    assert.equal(await page.locator('[data-available]').textContent(), '0');
+    await page.getByLabel('Number of seats').selectOption('1');
+    await page.getByRole('button', { name: 'Join the waitlist' }).click();
+    await page.waitForURL(/\/waitlist\?done=joined/);
+    assert.match((await page.locator('.card').textContent())!, /Waiting · number 1 in line/);
+    await assertPageOk(page, 'my waitlist, waiting');
+
+    // The buyer gives the seats back: the line's head is offered its seat before anyone else.
+    await call(t.evently.app, 'PUT', `/api/v1/bookings/${all.body.id}/cancel`, { token: buyer.access_token, body: {} });
+    await eventually(async () => {
+      await page.reload();
+      return /Seats offered to you/.test((await page.locator('.card').textContent()) ?? '') || undefined;
+    }, 'the offer to show');
+    await page.waitForFunction(() => /^\d+:\d\d left$/.test(document.querySelector('[data-countdown]')?.textContent ?? ''));
+    await assertPageOk(page, 'my waitlist, offered');
+    await page.getByRole('button', { name: 'Accept the seats' }).click();
+    await page.waitForURL(/\/bookings\/[0-9a-f-]+\?done=held/);
+    assert.equal(await page.locator('[data-booking-status]').textContent(), 'Held, awaiting payment');
+    await context.close();
+  });
+
   it('every attendee page passes the accessibility check at phone width', { timeout: 120_000 }, async () => {
     const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     for (const path of ['/', `/events/${event.id}`, '/login', '/signup', `/verify?email=${encodeURIComponent(email)}`, '/forgot', `/reset?email=${encodeURIComponent(email)}`, '/no-such-page-here']) {
@@ -118,11 +158,7 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
       await assertPageOk(page, `${path} on a phone`);
       await page.close();
     }
-    const page = await open(phone, '/login');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    const page = await signIn(phone, email, PASSWORD);
     for (const path of ['/bookings', bookingUrl, '/waitlist', `/events/${event.id}`]) {
       await page.goto(new URL(path, base).toString());
       await assertPageOk(page, `${path} on a phone, signed in`);
