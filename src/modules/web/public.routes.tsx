@@ -16,6 +16,7 @@ const HomeQuery = Type.Object({
   price_max: Type.Optional(Type.String({ maxLength: 20 })),
   has_seats: Type.Optional(Type.String({ maxLength: 5 })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  done: Type.Optional(Type.String({ maxLength: 40 })),
   // A shared link carries its own parameters (utm_…): they are not the page's to refuse.
 }, { additionalProperties: true });
 
@@ -40,7 +41,7 @@ export function publicRoutes(app: App, web: Web, form: WebForm): void {
     });
     return web.page(request, reply, (ctx) => (
       <HomePage ctx={ctx} query={q} events={data?.items ?? []} page={page} total={data?.total ?? 0} hasPrev={data?.has_prev ?? false} hasNext={data?.has_next ?? false}
-        error={error ? `The search could not run: ${problemOf(error).message}` : undefined} />
+        error={error ? `The search could not run: ${problemOf(error).message}` : undefined} notice={q.done === 'welcome' ? 'Welcome! Your email is verified and you are signed in.' : undefined} />
     ), error ? 400 : 200);
   });
 

@@ -16,14 +16,15 @@ export interface SearchQuery {
   price_max?: string | undefined;
   has_seats?: string | undefined;
   page?: number | undefined;
+  done?: string | undefined;
 }
 
-export function HomePage({ ctx, query, events, page, hasPrev, hasNext, total, error }: {
-  ctx: PageContext; query: SearchQuery; events: EventView[]; page: number; hasPrev: boolean; hasNext: boolean; total: number; error?: string | undefined;
+export function HomePage({ ctx, query, events, page, hasPrev, hasNext, total, error, notice }: {
+  ctx: PageContext; query: SearchQuery; events: EventView[]; page: number; hasPrev: boolean; hasNext: boolean; total: number; error?: string | undefined; notice?: string | undefined;
 }) {
   const searching = Boolean(query.q || query.category || query.from || query.to || query.price_max || query.has_seats);
   return (
-    <Layout ctx={ctx} title="Upcoming events" error={error} head={<meta name="description" content="Find and book upcoming events on Evently." />}>
+    <Layout ctx={ctx} title="Upcoming events" error={error} notice={notice} head={<meta name="description" content="Find and book upcoming events on Evently." />}>
       <h1>Upcoming events</h1>
       <form class="search" method="get" action="/" role="search" aria-label="Search events">
         <p class="field grow">
@@ -69,7 +70,7 @@ export function HomePage({ ctx, query, events, page, hasPrev, hasNext, total, er
           ))}
         </ul>
       )}
-      <Pager base="/" query={{ ...query, page: undefined }} page={page} hasPrev={hasPrev} hasNext={hasNext} />
+      <Pager base="/" query={{ ...query, page: undefined, done: undefined }} page={page} hasPrev={hasPrev} hasNext={hasNext} />
     </Layout>
   );
 }
