@@ -26,7 +26,7 @@ COPY --from=build /app/dist ./dist
 USER node
 # 3000 all-in-one; the modules' ports in split mode (35012: the second bookings replica of
 # docker-compose.yml and npm run cluster); 9464 /metrics.
-EXPOSE 3000 35000 35001 35002 35003 35004 35012 9464
+EXPOSE 3000 35000 35001 35002 35003 35004 35005 35012 9464
 # Readiness of the process on $PORT, with node (the image has no curl or wget).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -1,6 +1,6 @@
 /**
  * `npm run cluster`: the split topology of docker-compose.yml as local processes, one per module on
- * its module's port, plus more bookings replicas (`--bookings-replicas N`, default 2: the second on
+ * its module's port (the web app on 35005, forwarding the API's paths to the others), plus more bookings replicas (`--bookings-replicas N`, default 2: the second on
  * port 35012, the third on 35022, …). `--base-port N` moves every port by N − 35000. Needs
  * REDIS_URL; without DATABASE_URL it starts one embedded PostgreSQL that every process shares. It
  * waits until every process answers /health/ready, prints the URLs and "cluster ready", and stops
@@ -46,6 +46,12 @@ const members: Member[] = modules.flatMap((module): Member[] => {
 const auth = members.find((m) => m.module === 'auth');
 const jwksUrl = process.env.AUTH_JWKS_URL ?? (auth ? `http://127.0.0.1:${auth.port}/.well-known/jwks.json` : undefined);
 
+// The web app's process forwards the API's paths to the processes above (all replicas of bookings),
+// and they take its X-Forwarded-For: the visitor's address, for their per-address rate limits.
+const upstreams = [...new Set(members.map((m) => m.module))].filter((module) => module !== 'web')
+  .map((module) => `${module}=${members.filter((m) => m.module === module).map((m) => `http://127.0.0.1:${m.port}`).join('|')}`).join(',');
+const webEnv = { WEB_UPSTREAMS: process.env.WEB_UPSTREAMS ?? upstreams, TRUST_PROXY: process.env.TRUST_PROXY ?? '127.0.0.1' };
+
 let stopping: Promise<void> | undefined;
 /** A process that has not stopped this long after SIGTERM (its own shutdown budget and a margin) is killed. */
 const KILL_AFTER_MS = 20_000;
@@ -72,7 +78,7 @@ function launch(m: Member): void {
   // Every process serves /health; the notifications worker's HTTP role adds only the dev mailbox.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', m.module, '--roles', 'http,worker,scheduler', '--port', String(m.port)], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
+    env: { ...process.env, ...webEnv, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   m.child = child;

@@ -154,7 +154,7 @@ async function start(config: Config): Promise<number> {
     const base = local(address);
     const metrics = config.http.metrics.serve === 'off' ? 'off (EVENTLY_METRICS=false)' : `${evently.metricsUrl ? local(evently.metricsUrl) : base}/metrics`;
     const docs = config.http.docs ? `${base}/docs` : 'off (EVENTLY_DOCS=false)';
-    const web = config.allInOne && config.roles.includes('http') && config.http.web.enabled ? `    Web app  ${base}/\n` : '';
+    const web = config.modules.includes('web') && config.roles.includes('http') ? `    Web app  ${base}/\n` : '';
     process.stderr.write(
       `\n  Evently ${VERSION} is running (${config.allInOne ? 'all-in-one' : `modules: ${config.modules.join(', ')}`})\n` +
         `${web}    API      ${base}/api/v1\n    Docs     ${docs}\n    Health   ${base}/health/ready\n    Metrics  ${metrics}\n\n`,

@@ -43,7 +43,6 @@ import {
   type OutboxSignal,
 } from './kernel/index.js';
 import { ALL_MODULES, MODULE_SETTINGS } from './modules/index.js';
-import { webApp } from './modules/web/index.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -184,10 +183,6 @@ export async function buildEvently(config: Config, options: StartOptions = {}): 
           subscribeConsumers({ bus: adapters.bus, transaction: database.transaction, schema: m.schema, group: m.name, consumers: parts.consumers, logger: log });
         }
       }
-    }
-    if (has('http') && config.allInOne && config.http.web.enabled) {
-      const web = config.http.web;
-      await server.register(async (scope) => webApp(scope as App, { api: server, logger: logger.child({ module: 'web' }), secureCookies: web.secureCookies, publicUrl: web.publicUrl }));
     }
     await server.ready();
 

@@ -4,6 +4,7 @@ import { eventsModule } from './events/index.js';
 import { bookingsModule } from './bookings/index.js';
 import { analyticsModule } from './analytics/index.js';
 import { notificationsModule } from './notifications/index.js';
+import { webModule } from './web/index.js';
 
 /** Every module, in start order. */
 export const ALL_MODULES: Record<ModuleName, ModuleDefinition> = {
@@ -12,6 +13,7 @@ export const ALL_MODULES: Record<ModuleName, ModuleDefinition> = {
   bookings: bookingsModule,
   analytics: analyticsModule,
   notifications: notificationsModule,
+  web: webModule,
 };
 
 /** Every module's own settings (by module name), for the config loader and the settings table. */

@@ -109,6 +109,38 @@ for (const target of redisTargets()) describe(`the split deployment end to end (
     assert.deepEqual({ waitlist: one.waitlist, utilization: one.utilization }, { waitlist: { joined: 1, waiting: 0, offered: 1, converted: 1 }, utilization: 0.3333 });
   });
 
+  it("the web app's process serves the pages, and the API and the live stream through it", async () => {
+    // Everything through the web process: the API calls are forwarded to the modules.
+    const created = await api(`${c.url.web}/api/v1/admin/events`, 'POST', { token: admin, body: eventBody({ title: 'Split Web Evening', capacity: 7 }) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    assert.equal((await api(`${c.url.web}/api/v1/admin/events/${id}/publish`, 'POST', { token: admin })).status, 200);
+    await eventually(async () => ((await api(`${c.url.web}/api/v1/availability/events/${id}`, 'GET')).body?.total === 7 ? true : undefined), 'the event on sale through the web process', 30_000);
+    const home = await fetch(`${c.url.web}/`, { headers: { accept: 'text/html' } });
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /Split Web Evening/);
+    const page = await (await fetch(`${c.url.web}/events/${id}`)).text();
+    assert.match(page, /<strong data-available="true">7<\/strong>/);
+    const stream = await fetch(`${c.url.web}/api/v1/availability/events/${id}/stream`, { signal: AbortSignal.timeout(10_000) });
+    const reader = stream.body!.getReader();
+    let text = '';
+    while (!text.includes('event: availability')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    // Signing in through the page: cookies and CSRF on the web process, the session checked by auth.
+    const form = await fetch(`${c.url.web}/login`);
+    const cookie = form.headers.getSetCookie().map((v) => v.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const signedIn = await fetch(`${c.url.web}/login`, {
+      method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next: '/admin' }),
+    });
+    assert.equal(signedIn.status, 303);
+    const session = [cookie, ...signedIn.headers.getSetCookie().map((v) => v.split(';')[0])].join('; ');
+    const dashboard = await fetch(`${c.url.web}/admin`, { headers: { cookie: session } });
+    assert.equal(dashboard.status, 200);
+    assert.match(await dashboard.text(), /<h1>Dashboard/);
+  });
+
   it('a revoked session is refused by every service within 5 s', async () => {
     const session = (await api(`${c.url.auth}/api/v1/auth/login`, 'POST', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })).body.access_token as string;
     const probes = [

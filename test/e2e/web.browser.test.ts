@@ -151,6 +151,53 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
     await context.close();
   });
 
+  it('an organiser creates and publishes an event in the pages, and sees its booking on the dashboard', { timeout: 180_000 }, async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await signIn(context, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.goto(`${base}/admin/events/new`);
+    await assertPageOk(page, 'new event');
+    await page.getByLabel('Title', { exact: true }).fill('Organiser Test Gala');
+    await page.getByLabel('Venue', { exact: true }).fill('Grand Hall, Porto');
+    await page.getByLabel('Category', { exact: true }).fill('gala');
+    await page.getByLabel('Capacity (seats)', { exact: true }).fill('50');
+    await page.getByLabel('Price per seat', { exact: true }).fill('30');
+    await page.getByLabel('Currency', { exact: true }).fill('EUR');
+    await page.getByLabel('Starts', { exact: true }).fill(`${new Date().getUTCFullYear() + 1}-05-01T19:30`);
+    await page.getByLabel('Most seats in one booking', { exact: true }).fill('4');
+    await page.getByLabel('Description', { exact: true }).fill('Black tie, live band.');
+    await page.getByRole('button', { name: 'Create the draft' }).click();
+    await page.waitForURL(/\/admin\/events\/[0-9a-f-]+\?done=created/);
+    const id = /events\/([0-9a-f-]+)/.exec(page.url())![1]!;
+    await assertPageOk(page, 'a draft event');
+    await page.getByRole('button', { name: 'Publish: put it on sale' }).click();
+    await page.waitForURL(/done=published/);
+
+    // An attendee books and pays; the organiser sees it among the top events of the dashboard.
+    const attendee = (await login(t.evently.app, email)).access_token;
+    await eventually(async () => ((await book(t.evently.app, attendee, id, 2)).body?.id as string | undefined), 'the event on sale')
+      .then((booking) => call(t.evently.app, 'PUT', `/api/v1/bookings/${booking}/confirm`, { token: attendee }));
+    await eventually(async () => {
+      await page.goto(`${base}/admin`);
+      const row = page.getByRole('row', { name: /Organiser Test Gala/ });
+      return (await row.count()) > 0 && /Organiser Test Gala\s*1\s*2/.test((await row.textContent()) ?? '') ? true : undefined;
+    }, 'the booking on the dashboard', 30_000);
+    await assertPageOk(page, 'dashboard');
+    for (const path of ['/admin/events', `/admin/events/${id}`, '/admin/bookings', '/admin/audit', `/admin/waitlist?event_id=${poetry.id}`, '/admin/users']) {
+      await page.goto(new URL(path, base).toString());
+      await assertPageOk(page, path);
+    }
+    assert.match((await (await context.request.get(`${base}/admin/export/top-events`)).text()), /Organiser Test Gala/, 'the CSV download');
+    await context.close();
+
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const small = await signIn(phone, ADMIN_EMAIL, ADMIN_PASSWORD);
+    for (const path of ['/admin', '/admin/events', `/admin/events/${id}`, '/admin/events/new', '/admin/bookings', '/admin/audit', `/admin/waitlist?event_id=${poetry.id}`, '/admin/users']) {
+      await small.goto(new URL(path, base).toString());
+      await assertPageOk(small, `${path} on a phone`);
+    }
+    await phone.close();
+  });
+
   it('every attendee page passes the accessibility check at phone width', { timeout: 120_000 }, async () => {
     const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     for (const path of ['/', `/events/${event.id}`, '/login', '/signup', `/verify?email=${encodeURIComponent(email)}`, '/forgot', `/reset?email=${encodeURIComponent(email)}`, '/no-such-page-here']) {

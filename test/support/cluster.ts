@@ -8,14 +8,14 @@ import { dropPrefix, redisEnv, SINGLE_REDIS, uniquePrefix, type RedisTestTarget 
 export interface TestCluster {
   database: TestDatabase;
   redisPrefix: string;
-  url: { auth: string; events: string; bookings: string; bookings2: string; analytics: string; notifications: string };
+  url: { auth: string; events: string; bookings: string; bookings2: string; analytics: string; notifications: string; web: string };
   /** The pid of the process serving `port` (the cluster starts a new one after a crash). */
   pidOf(port: number): number | undefined;
   output(): string;
   stop(): Promise<void>;
 }
 
-const OFFSETS = { auth: 0, events: 1, bookings: 2, analytics: 3, notifications: 4, bookings2: 12 } as const;
+const OFFSETS = { auth: 0, events: 1, bookings: 2, analytics: 3, notifications: 4, web: 5, bookings2: 12 } as const;
 
 /**
  * `o.adminDatabaseUrl`: the PostgreSQL server to make the database on (default DATABASE_URL's);

@@ -22,8 +22,6 @@ export interface Config {
     corsOrigins: readonly string[];
     trustProxy: boolean | number | string[];
     docs: boolean;
-    /** The web app at `/` (all-in-one with the http role only), and whether its cookies are `Secure`. */
-    web: { enabled: boolean; secureCookies: boolean; publicUrl: string | undefined };
     /**
      * Where /metrics is served: `off`, `api` (on the API port), or `own` (a listener of its own on
      * `port`, bound to `host`).
@@ -74,13 +72,30 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Split mode: the seed's ports; notifications has no API, its port serves health and metrics. */
+/**
+ * Split mode: the seed's ports; notifications has no API, its port serves health and metrics (and
+ * the dev mailbox when it is on); the web app's process is next to them.
+ */
 export const MODULE_PORTS: Record<ModuleName, number> = {
   auth: 35000,
   events: 35001,
   bookings: 35002,
   analytics: 35003,
   notifications: 35004,
+  web: 35005,
+};
+
+/**
+ * The public paths each module serves, as prefixes: what a router in front of split mode (the
+ * Kubernetes Ingress, the web app's process) sends to which module. The web app takes the rest.
+ */
+export const MODULE_ROUTES: Record<ModuleName, readonly string[]> = {
+  auth: ['/api/v1/auth', '/api/v1/admin/users', '/api/v1/admin/sessions', '/.well-known/jwks.json'],
+  events: ['/api/v1/events', '/api/v1/admin/events'],
+  bookings: ['/api/v1/bookings', '/api/v1/availability', '/api/v1/waitlist', '/api/v1/admin/bookings', '/api/v1/admin/audit-logs', '/api/v1/admin/waitlist'],
+  analytics: ['/api/v1/analytics'],
+  notifications: ['/dev/mailbox'],
+  web: ['/'],
 };
 
 const PLACEHOLDER_SECRETS = /^(|changeme|change-me|secret|password|postgres|admin|example|test|default|xxx+)$/i;
@@ -238,7 +253,9 @@ function runningUser(): string {
 
 function toConfig(s: Settings): Omit<Config, 'slices'> {
   const modules = MODULE_NAMES.filter((m) => s.EVENTLY_MODULES.includes(m));
-  const allInOne = modules.length === MODULE_NAMES.length;
+  // The web app is a client of the API: a process with every other module is all-in-one with or
+  // without it (`--modules auth,events,bookings,analytics,notifications`: the API alone, no Redis).
+  const allInOne = MODULE_NAMES.every((m) => m === 'web' || modules.includes(m));
   return {
     env: s.NODE_ENV,
     modules,
@@ -252,7 +269,6 @@ function toConfig(s: Settings): Omit<Config, 'slices'> {
       corsOrigins: s.CORS_ORIGINS,
       trustProxy: parseTrustProxy(s.TRUST_PROXY),
       docs: s.EVENTLY_DOCS,
-      web: { enabled: s.EVENTLY_WEB, secureCookies: s.WEB_SECURE_COOKIES ?? s.NODE_ENV === 'production', publicUrl: s.WEB_PUBLIC_URL },
       metrics: !s.EVENTLY_METRICS
         ? { serve: 'off' }
         : s.METRICS_PORT === undefined

@@ -9,7 +9,9 @@ export function settingsTable(moduleTables: readonly SettingsTable[] = []): stri
   const rows = [SETTINGS, ...moduleTables].flatMap((table) =>
     Object.entries(table).map(([name, s]) => {
       const d = s.defaultDoc ?? ('default' in s && s.default !== undefined ? formatDefault(s.default) : '—');
-      return `| \`${name}\` | ${d} | ${s.doc}${s.secret ? ' Secret: `_FILE` recommended.' : ''} |`;
+      // A `|` in a cell would end it: escaped, as Markdown tables want.
+      const cell = (text: string) => text.replaceAll('|', '\\|');
+      return `| \`${name}\` | ${cell(d)} | ${cell(s.doc)}${s.secret ? ' Secret: `_FILE` recommended.' : ''} |`;
     }),
   );
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');

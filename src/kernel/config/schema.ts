@@ -1,6 +1,6 @@
 import { bool, int, list, oneOf, optional, str, url } from './settings.js';
 
-export const MODULE_NAMES = ['auth', 'events', 'bookings', 'analytics', 'notifications'] as const;
+export const MODULE_NAMES = ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 export const ROLE_NAMES = ['http', 'worker', 'scheduler'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -54,16 +54,6 @@ export const SETTINGS = {
   }),
   HTTP_REQUEST_TIMEOUT_MS: int({ min: 0, max: 600_000, default: 30_000, doc: 'Time a client has to send a whole request (headers and body); a slower one is answered 400 and disconnected (Node checks every 30 s). 0: no limit.' }),
   BODY_LIMIT_BYTES: int({ min: 1024, max: 10 * 1024 * 1024, default: 1024 * 1024, doc: 'Largest request body accepted (413 above).' }),
-  EVENTLY_WEB: bool({ default: true, doc: 'Serve the web app (attendee and organiser pages) at `/` when this process runs every module with the `http` role.' }),
-  WEB_SECURE_COOKIES: optional(bool({
-    defaultDoc: 'true when NODE_ENV=production',
-    doc: "Mark the web app's session and CSRF cookies `Secure` (sent over HTTPS only). Leave on in production behind TLS; off only for plain-HTTP development.",
-  })),
-  WEB_PUBLIC_URL: optional(url({
-    protocols: ['http:', 'https:'],
-    defaultDoc: "the request's own scheme and Host",
-    doc: "The web app's public address (e.g. https://tickets.example.org), used for the links a shared event page gives (canonical, Open Graph, schema.org). Set it in production, so a forged Host header cannot change them.",
-  })),
   EVENTLY_DOCS: bool({ default: true, doc: 'Serve the OpenAPI document at /docs/json and the UI at /docs.' }),
   EVENTLY_METRICS: bool({ default: true, doc: 'Serve Prometheus metrics at /metrics (on PORT, or on METRICS_PORT when set). `false`: no /metrics anywhere.' }),
   METRICS_PORT: optional(int({

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/index.js';
-import { problemOf } from './api.js';
+import { detailedProblem, problemOf } from './api.js';
 import { CsrfField, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import { ForgotPage, LoginPage, ResetPage, SignupPage, VerifyPage } from './views/account.js';
@@ -60,7 +60,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
     });
     if (!error) return reply.redirect(`/verify?email=${encodeURIComponent(f.email)}&done=registered`, 303);
     const values = { email: f.email, username: f.username, full_name: f.full_name };
-    return web.page(request, reply, (ctx) => <SignupPage ctx={ctx} error={detailed(error)} values={values} />, response.status);
+    return web.page(request, reply, (ctx) => <SignupPage ctx={ctx} error={detailedProblem(error)} values={values} />, response.status);
   });
 
   app.get('/verify', { schema: { ...hide, querystring: EmailQuery } }, async (request, reply) => {
@@ -106,14 +106,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
   app.post('/reset', post(ResetForm), async (request, reply) => {
     const f = request.body as { email: string; otp: string; new_password: string };
     const { error, response } = await web.api(request).POST('/api/v1/auth/reset-password', { body: { email: f.email, otp: f.otp.trim(), new_password: f.new_password } });
-    if (error) return web.page(request, reply, (ctx) => <ResetPage ctx={ctx} error={detailed(error)} values={{ email: f.email }} />, response.status);
+    if (error) return web.page(request, reply, (ctx) => <ResetPage ctx={ctx} error={detailedProblem(error)} values={{ email: f.email }} />, response.status);
     return reply.redirect(`/login?email=${encodeURIComponent(f.email)}&done=reset`, 303);
   });
-}
-
-/** The API's message with the fields it names, so a form says what to change. */
-function detailed(error: unknown): string {
-  const { message } = problemOf(error);
-  const details = (error as { error?: { details?: { field?: string; message: string }[] } }).error?.details ?? [];
-  return details.length ? `${message}: ${details.map((d) => (d.field ? `${d.field.replace(/^\//, '')} ${d.message}` : d.message)).join('; ')}` : message;
 }

@@ -36,3 +36,11 @@ export function problemOf(error: unknown): { code: string; message: string } {
   const e = (error as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: typeof e?.message === 'string' ? e.message : 'Something went wrong.' };
 }
+
+/** The API's message with the fields it names (those it does not already say), so a form says what to change. */
+export function detailedProblem(error: unknown): string {
+  const { message } = problemOf(error);
+  const details = (error as { error?: { details?: { field?: string; message: string }[] } } | undefined)?.error?.details ?? [];
+  const more = details.map((d) => (d.field ? `${d.field.replace(/^\//, '')} ${d.message}` : d.message)).filter((d) => !message.includes(d));
+  return more.length ? `${message}: ${more.join('; ')}` : message;
+}

@@ -1,0 +1,355 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DateTime } from 'luxon';
+import { Type, type Static } from 'typebox';
+import type { operations } from '../../client/index.js';
+import type { App } from '../../kernel/index.js';
+import { detailedProblem, problemOf } from './api.js';
+import { CsrfField, IdParams, type WebForm } from './forms.js';
+import type { Session } from './session.js';
+import type { Web } from './web.js';
+import { AdminBookingsPage, AdminUsersPage, AdminWaitlistPage, AuditPage, type Filters, type Paging } from './views/admin.js';
+import { DashboardPage, EXPORTS, type ExportTable } from './views/admin-dashboard.js';
+import { AdminEventsPage, EventAdminPage, NEW_EVENT, NewEventPage, formValuesOf, type EventFormValues } from './views/admin-events.js';
+import { BadRequestPage, NotFoundPage, ServerErrorPage } from './views/errors.js';
+
+const PAGE_SIZE = 20;
+/** How far back the dashboard's charts and the CSV downloads look. */
+const DAYS = 30;
+const hide = { hide: true } as const;
+
+const DONE: Record<string, string> = {
+  created: 'Event created as a draft. Publish it when it is ready to go on sale.',
+  updated: 'Changes saved.',
+  published: 'Event published: it is on sale now.',
+  cancelled: 'Event cancelled. Its bookings are being cancelled and refunded, and the attendees told.',
+  priority: 'Priority saved: the line is in its new order.',
+  activated: 'User activated: they can sign in again.',
+  deactivated: 'User deactivated and signed out everywhere.',
+};
+
+const text = (max: number) => Type.String({ maxLength: max });
+const optional = (max: number) => Type.Optional(text(max));
+const choice = <T extends string>(values: readonly T[]) => Type.Optional(Type.Enum(['', ...values]));
+// Like every page's query: a parameter the page does not know (utm_…) is not its to refuse.
+const query = <P extends Record<string, ReturnType<typeof optional> | ReturnType<typeof choice>>>(fields: P) =>
+  Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })), done: optional(40), ...fields }, { additionalProperties: true });
+
+const BOOKING_STATUSES = ['pending', 'confirmed', 'cancelled', 'expired', 'refunded'] as const;
+const EventsQuery = query({ q: optional(200), status: choice(['draft', 'published', 'completed', 'cancelled'] as const) });
+const BookingsQuery = query({ reference: optional(40), status: choice(BOOKING_STATUSES), event_id: optional(64), user_id: optional(64) });
+const AuditQuery = query({ booking_id: optional(64), event_id: optional(64), action: choice(['held', 'confirmed', 'cancelled', 'expired', 'refunded'] as const), from: optional(10), to: optional(10) });
+const WaitlistQuery = query({ event_id: optional(64), status: choice(['waiting', 'offered', 'converted', 'cancelled', 'expired'] as const) });
+const UsersQuery = query({ search: optional(100), role: choice(['user', 'admin'] as const) });
+const ExportParams = Type.Object({ table: Type.Enum(Object.keys(EXPORTS) as ExportTable[]) });
+const ExportQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })) }, { additionalProperties: true });
+
+// Numbers arrive as text and are read here, so a bad one comes back to the form as typed, with a message.
+const EventForm = Type.Object({
+  ...CsrfField, title: text(255), venue: text(255), category: text(50), capacity: text(12), price: text(20), currency: text(10),
+  starts_at: text(40), ends_at: text(40), timezone: text(64), max_per_booking: text(12), description: text(20_000),
+});
+const CancelForm = Type.Object({ ...CsrfField, reason: text(500) });
+const PriorityForm = Type.Object({ ...CsrfField, priority: Type.Integer({ minimum: -1000, maximum: 1000 }), event_id: optional(64) });
+const UserForm = Type.Object({ ...CsrfField, search: optional(100), role: choice(['user', 'admin'] as const), page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
+
+type EventBody = NonNullable<operations['createEvent']['requestBody']>['content']['application/json'];
+type Params = { id: string };
+
+const blank = (s: string | undefined) => s?.trim() || undefined;
+const noticeOf = (q: unknown) => DONE[(q as { done?: string } | undefined)?.done ?? ''];
+const pagingOf = (page: number, data?: { has_prev: boolean; has_next: boolean }): Paging => ({ page, hasPrev: data?.has_prev ?? page > 1, hasNext: data?.has_next ?? false });
+/** The filters a list was asked for, for its pager and its form: not the page itself, nor a one-off notice. */
+const filtersOf = (q: Record<string, unknown>, keys: string[]): Filters =>
+  Object.fromEntries(keys.flatMap((k) => (typeof q[k] === 'string' && q[k].trim() ? [[k, q[k].trim()]] : [])));
+const search = (o: Record<string, string | number | undefined>) =>
+  new URLSearchParams(Object.entries(o).flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, String(v)]]))).toString();
+
+/** A datetime-local value on the venue's clock as the instant the API stores. */
+function instant(label: string, local: string, zone: string): { iso: string } | { error: string } {
+  const typed = local.trim();
+  const t = DateTime.fromISO(typed, { zone });
+  const iso = t.isValid ? t.toUTC().toISO() : null;
+  if (!iso) return { error: `${label} needs a date and a time.` };
+  // Luxon moves a time the clocks skip (spring forward) to one that exists: the organiser chooses instead.
+  if (t.toFormat("yyyy-LL-dd'T'HH:mm") !== typed.slice(0, 16)) return { error: `${label}: ${typed.replace('T', ' ')} does not exist in ${zone} (the clocks go forward then).` };
+  return { iso };
+}
+
+/** The form as the API's event body, or what is wrong with it before the API need be asked. */
+function eventBody(f: EventFormValues): { body: EventBody } | { error: string } {
+  if (!DateTime.local().setZone(f.timezone).isValid) return { error: `"${f.timezone}" is not a time zone: choose one from the list.` };
+  const starts = instant('Starts', f.starts_at, f.timezone);
+  if ('error' in starts) return starts;
+  const ends = f.ends_at.trim() ? instant('Ends', f.ends_at, f.timezone) : { iso: null };
+  if ('error' in ends) return ends;
+  const capacity = Number(f.capacity);
+  if (!Number.isInteger(capacity)) return { error: 'Capacity must be a whole number of seats.' };
+  const perBooking = f.max_per_booking.trim() ? Number(f.max_per_booking) : undefined;
+  if (perBooking !== undefined && !Number.isInteger(perBooking)) return { error: 'Most seats in one booking must be a whole number.' };
+  return {
+    body: {
+      title: f.title.trim(), venue: f.venue.trim(), category: f.category.trim(), description: f.description,
+      capacity, price: f.price.trim(), currency: f.currency.trim().toUpperCase(), starts_at: starts.iso, ends_at: ends.iso, timezone: f.timezone, max_per_booking: perBooking,
+    },
+  };
+}
+
+/** A day typed in a date input as the instant it starts (UTC), `after` days on. */
+function utcDay(day: string | undefined, after = 0): string | undefined {
+  if (!blank(day)) return undefined;
+  const t = DateTime.fromISO(day!.trim(), { zone: 'utc' });
+  return t.isValid ? t.plus({ days: after }).toISO()! : day; // not a date: the API says so
+}
+
+/** The organiser's pages (SPEC §9): dashboard, events, bookings and audit log, waitlists, users. */
+export function adminRoutes(app: App, web: Web, form: WebForm): void {
+  const post = <B, P>(body: B, params?: P) => ({ schema: { ...hide, body, ...(params ? { params } : {}) }, preHandler: form.protect });
+
+  /** Titles of the events these rows name, each asked once. */
+  async function titles(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, string>> {
+    const api = web.api(request, session);
+    const found = await Promise.all([...new Set(ids)].map(async (id) => [id, (await api.GET('/api/v1/events/{id}', { params: { path: { id } } })).data?.title] as const));
+    return new Map(found.flatMap(([id, title]) => (title ? [[id, title] as const] : [])));
+  }
+
+  /** Usernames of the users these rows name, each asked once: ids alone do not tell people apart at a glance. */
+  async function people(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, string>> {
+    const api = web.api(request, session);
+    const found = await Promise.all([...new Set(ids)].map(async (id) => [id, (await api.GET('/api/v1/admin/users/{id}', { params: { path: { id } } })).data?.username] as const));
+    return new Map(found.flatMap(([id, name]) => (name ? [[id, name] as const] : [])));
+  }
+
+  app.get('/admin', { schema: hide }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const api = web.api(request, session);
+    const [dashboard, trends, revenue, capacity, top] = await Promise.all([
+      api.GET('/api/v1/analytics/dashboard'),
+      api.GET('/api/v1/analytics/booking-trends', { params: { query: { days: DAYS } } }),
+      api.GET('/api/v1/analytics/revenue', { params: { query: { days: DAYS } } }),
+      api.GET('/api/v1/analytics/capacity-utilization', { params: { query: { page: 1, size: 10 } } }),
+      api.GET('/api/v1/analytics/top-events', { params: { query: { sort_by: 'bookings', limit: 10 } } }),
+    ]);
+    const failed = [dashboard, trends, revenue, capacity, top].find((r) => r.error);
+    const data = { days: DAYS, dashboard: dashboard.data, trends: trends.data, revenue: revenue.data, capacity: capacity.data, top: top.data };
+    const error = failed && `Some numbers could not be read: ${problemOf(failed.error).message}`;
+    return web.page(request, reply, (ctx) => <DashboardPage ctx={ctx} data={data} error={error} />, failed ? failed.response.status : 200);
+  });
+
+  app.get('/admin/export/:table', { schema: { ...hide, params: ExportParams, querystring: ExportQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const { table } = request.params as { table: ExportTable };
+    const days = (request.query as { days?: number }).days ?? DAYS;
+    const { data, error, response } = await web.api(request, session).GET('/api/v1/analytics/export/{table}', { params: { path: { table }, query: { days } }, parseAs: 'text' });
+    if (error || data === undefined) {
+      return web.page(request, reply, response.status >= 500 ? ServerErrorPage(request.id) : BadRequestPage(problemOf(error).message), response.status);
+    }
+    return reply
+      .header('content-type', response.headers.get('content-type') ?? 'text/csv; charset=utf-8')
+      .header('content-disposition', response.headers.get('content-disposition') ?? `attachment; filename="evently-${table}.csv"`)
+      .header('cache-control', 'no-store')
+      .send(data);
+  });
+
+  // --- Events ---
+
+  app.get('/admin/events', { schema: { ...hide, querystring: EventsQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const q = request.query as Static<typeof EventsQuery>;
+    const page = q.page ?? 1;
+    const words = blank(q.q);
+    const { data, error, response } = await web.api(request, session).GET('/api/v1/events', {
+      params: { query: { page, size: PAGE_SIZE, q: words, status: q.status ? [q.status] : undefined, sort: words ? 'relevance' : '-created_at' } },
+    });
+    return web.page(request, reply, (ctx) => (
+      <AdminEventsPage ctx={ctx} query={filtersOf(q, ['q', 'status'])} events={data?.items ?? []} total={data?.total ?? 0} paging={pagingOf(page, data)}
+        error={error && `The search could not run: ${detailedProblem(error)}`} />
+    ), error ? response.status : 200);
+  });
+
+  app.get('/admin/events/new', { schema: hide }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={NEW_EVENT} />);
+  });
+
+  app.post('/admin/events/new', post(EventForm), async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const f = request.body as EventFormValues;
+    const input = eventBody(f);
+    if ('error' in input) return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={f} error={input.error} />, 400);
+    const { data, error, response } = await web.api(request, session).POST('/api/v1/admin/events', { body: input.body });
+    if (data) return reply.redirect(`/admin/events/${data.id}?done=created`, 303);
+    return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={f} error={detailedProblem(error)} />, response.status);
+  });
+
+  async function showEvent(request: FastifyRequest, reply: FastifyReply, session: Session, id: string, o: { status?: number; error?: string; values?: EventFormValues } = {}) {
+    const api = web.api(request, session);
+    const page = (request.query as { page?: number } | undefined)?.page ?? 1;
+    const [event, bookings] = await Promise.all([
+      api.GET('/api/v1/events/{id}', { params: { path: { id } } }),
+      api.GET('/api/v1/admin/bookings', { params: { query: { event_id: id, page, size: PAGE_SIZE } } }),
+    ]);
+    if (!event.data) return web.page(request, reply, NotFoundPage, 404);
+    const e = event.data;
+    const names = await people(request, session, (bookings.data?.items ?? []).map((b) => b.user_id));
+    const error = o.error ?? (bookings.error ? `Its bookings could not be read: ${problemOf(bookings.error).message}` : undefined);
+    return web.page(request, reply, (ctx) => (
+      <EventAdminPage ctx={ctx} e={e} values={o.values ?? formValuesOf(e)} bookings={bookings.data?.items ?? []} people={names} bookingsTotal={bookings.data?.total ?? 0}
+        paging={pagingOf(page, bookings.data)} notice={noticeOf(request.query)} error={error} />
+    ), o.status ?? 200);
+  }
+
+  app.get('/admin/events/:id', { schema: { ...hide, params: IdParams, querystring: query({}) } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    return session ? showEvent(request, reply, session, (request.params as Params).id) : reply;
+  });
+
+  app.post('/admin/events/:id', post(EventForm, IdParams), async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const { id } = request.params as Params;
+    const f = request.body as EventFormValues;
+    const input = eventBody(f);
+    if ('error' in input) return showEvent(request, reply, session, id, { status: 400, error: input.error, values: f });
+    const { error, response } = await web.api(request, session).PATCH('/api/v1/admin/events/{id}', { params: { path: { id } }, body: input.body });
+    if (!error) return reply.redirect(`/admin/events/${id}?done=updated`, 303);
+    return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error), values: f });
+  });
+
+  app.post('/admin/events/:id/publish', post(Type.Object(CsrfField), IdParams), async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const { id } = request.params as Params;
+    const { error, response } = await web.api(request, session).POST('/api/v1/admin/events/{id}/publish', { params: { path: { id } } });
+    if (!error) return reply.redirect(`/admin/events/${id}?done=published`, 303);
+    return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error) });
+  });
+
+  app.post('/admin/events/:id/cancel', post(CancelForm, IdParams), async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const { id } = request.params as Params;
+    const { reason } = request.body as { reason: string };
+    const { error, response } = await web.api(request, session).POST('/api/v1/admin/events/{id}/cancel', { params: { path: { id } }, body: { reason: reason.trim() } });
+    if (!error) return reply.redirect(`/admin/events/${id}?done=cancelled`, 303);
+    return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error) });
+  });
+
+  // --- Bookings and the audit log ---
+
+  app.get('/admin/bookings', { schema: { ...hide, querystring: BookingsQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const q = request.query as Static<typeof BookingsQuery>;
+    const page = q.page ?? 1;
+    const { data, error, response } = await web.api(request, session).GET('/api/v1/admin/bookings', {
+      params: { query: { page, size: PAGE_SIZE, reference: blank(q.reference), status: q.status || undefined, event_id: blank(q.event_id), user_id: blank(q.user_id) } },
+    });
+    const items = data?.items ?? [];
+    const [events, names] = await Promise.all([titles(request, session, items.map((b) => b.event_id)), people(request, session, items.map((b) => b.user_id))]);
+    return web.page(request, reply, (ctx) => (
+      <AdminBookingsPage ctx={ctx} query={filtersOf(q, ['reference', 'status', 'event_id', 'user_id'])} bookings={items} events={events} people={names} total={data?.total ?? 0}
+        paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />
+    ), error ? response.status : 200);
+  });
+
+  app.get('/admin/audit', { schema: { ...hide, querystring: AuditQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const q = request.query as Static<typeof AuditQuery>;
+    const page = q.page ?? 1;
+    const { data, error, response } = await web.api(request, session).GET('/api/v1/admin/audit-logs', {
+      params: {
+        query: {
+          page, size: PAGE_SIZE, booking_id: blank(q.booking_id), event_id: blank(q.event_id), action: q.action || undefined,
+          // "To" is a day the organiser wants included: the search ends where the next day begins.
+          from: utcDay(q.from), to: utcDay(q.to, 1),
+        },
+      },
+    });
+    const items = data?.items ?? [];
+    const events = await titles(request, session, items.map((a) => a.event_id));
+    return web.page(request, reply, (ctx) => (
+      <AuditPage ctx={ctx} query={filtersOf(q, ['booking_id', 'event_id', 'action', 'from', 'to'])} entries={items} events={events} total={data?.total ?? 0}
+        paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />
+    ), error ? response.status : 200);
+  });
+
+  // --- Waitlists ---
+
+  async function showWaitlist(request: FastifyRequest, reply: FastifyReply, session: Session, q: Static<typeof WaitlistQuery>, status = 200, problem?: string) {
+    const api = web.api(request, session);
+    const page = q.page ?? 1;
+    const eventId = blank(q.event_id);
+    const [choices, event, line] = await Promise.all([
+      api.GET('/api/v1/events', { params: { query: { page: 1, size: 100, status: ['published'], sort: 'starts_at' } } }),
+      eventId ? api.GET('/api/v1/events/{id}', { params: { path: { id: eventId } } }) : undefined,
+      eventId ? api.GET('/api/v1/admin/waitlist', { params: { query: { event_id: eventId, status: q.status || undefined, page, size: PAGE_SIZE } } }) : undefined,
+    ]);
+    const missing = eventId && !event?.data;
+    const names = await people(request, session, (line?.data?.items ?? []).map((w) => w.user_id));
+    const error = problem ?? (missing ? 'There is no event with that id.' : line?.error ? `The line could not be read: ${detailedProblem(line.error)}` : undefined);
+    return web.page(request, reply, (ctx) => (
+      <AdminWaitlistPage ctx={ctx} query={filtersOf(q, ['event_id', 'status'])} choices={choices.data?.items ?? []} event={event?.data} entries={line?.data?.items ?? []} people={names}
+        total={line?.data?.total ?? 0} paging={pagingOf(page, line?.data)} notice={noticeOf(q)} error={error} />
+    ), missing && status === 200 ? 404 : line?.error && status === 200 ? line.response.status : status);
+  }
+
+  app.get('/admin/waitlist', { schema: { ...hide, querystring: WaitlistQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    return session ? showWaitlist(request, reply, session, request.query as Static<typeof WaitlistQuery>) : reply;
+  });
+
+  app.post('/admin/waitlist/:id/priority', post(PriorityForm, IdParams), async (request, reply) => {
+    const session = await web.admin(request, reply);
+    if (!session) return reply;
+    const { id } = request.params as Params;
+    const f = request.body as Static<typeof PriorityForm>;
+    const { error, response } = await web.api(request, session).PUT('/api/v1/admin/waitlist/{id}/priority', { params: { path: { id } }, body: { priority: f.priority } });
+    const back = { event_id: blank(f.event_id) };
+    if (!error) return reply.redirect(`/admin/waitlist?${search({ ...back, done: 'priority' })}`, 303);
+    return showWaitlist(request, reply, session, back, response.status, detailedProblem(error));
+  });
+
+  // --- Users ---
+
+  async function showUsers(request: FastifyRequest, reply: FastifyReply, session: Session, q: Static<typeof UsersQuery>, status = 200, problem?: string) {
+    const page = q.page ?? 1;
+    const { data, error, response } = await web.api(request, session).GET('/api/v1/admin/users', {
+      params: { query: { page, page_size: PAGE_SIZE, search: blank(q.search), role: q.role || undefined } },
+    });
+    // This list answers a total, not has_next: the pages are counted here.
+    const paging = { page, hasPrev: page > 1, hasNext: data ? page * data.page_size < data.total : false };
+    return web.page(request, reply, (ctx) => (
+      <AdminUsersPage ctx={ctx} query={filtersOf(q, ['search', 'role'])} users={data?.items ?? []} total={data?.total ?? 0} paging={paging}
+        notice={noticeOf(q)} error={problem ?? (error && `The search could not run: ${detailedProblem(error)}`)} />
+    ), problem ? status : error ? response.status : 200);
+  }
+
+  app.get('/admin/users', { schema: { ...hide, querystring: UsersQuery } }, async (request, reply) => {
+    const session = await web.admin(request, reply);
+    return session ? showUsers(request, reply, session, request.query as Static<typeof UsersQuery>) : reply;
+  });
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    app.post(`/admin/users/:id/${action}`, post(UserForm, IdParams), async (request, reply) => {
+      const session = await web.admin(request, reply);
+      if (!session) return reply;
+      const { id } = request.params as Params;
+      const f = request.body as Static<typeof UserForm>;
+      const api = web.api(request, session);
+      const call = { params: { path: { id } } };
+      const { error, response } = action === 'activate'
+        ? await api.POST('/api/v1/admin/users/{id}/activate', call)
+        : await api.POST('/api/v1/admin/users/{id}/deactivate', call);
+      // Back to the list the button was on: same search, same page.
+      const back = { search: blank(f.search), role: f.role || undefined, page: f.page };
+      if (!error) return reply.redirect(`/admin/users?${search({ ...back, done: `${action}d` })}`, 303);
+      return showUsers(request, reply, session, back, response.status, detailedProblem(error));
+    });
+  }
+}
