@@ -60,7 +60,7 @@ describe('OpenAPI document', () => {
     assert.equal(res.statusCode, 200);
     const index = res.json();
     assert.equal(index.name, 'evently');
-    assert.deepEqual(index.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(index.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web']);
     assert.equal(index.links.openapi, '/docs/json');
     for (const link of Object.values(index.links as Record<string, string>)) {
       const r = await t.evently.app.inject({ method: 'GET', url: link });

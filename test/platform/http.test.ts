@@ -70,7 +70,7 @@ describe('HTTP platform', () => {
     assert.deepEqual(ready.json(), { status: 'ready', checks: { database: { status: 'up' } } });
     const info = await inject({ method: 'GET', url: '/info' });
     assert.equal(info.json().mode, 'all-in-one');
-    assert.deepEqual(info.json().modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(info.json().modules, ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web']);
   });
 
   it('gives every response a request id, keeping a well-formed upstream one', async () => {

@@ -18,11 +18,21 @@ describe('config', () => {
     const c = load({});
     assert.equal(c.allInOne, true);
     assert.equal(c.http.port, 3000);
-    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web']);
     assert.deepEqual(c.roles, ['http', 'worker', 'scheduler']);
     assert.equal(c.database.url, undefined);
     assert.equal(c.redis.url, undefined);
     assert.ok(path.isAbsolute(c.database.dataDir) && c.database.dataDir.endsWith('.evently'));
+  });
+
+  it('is still all-in-one without the web app (a client of the API), and split without any other module', () => {
+    const api = load({ EVENTLY_MODULES: 'auth,events,bookings,analytics,notifications' });
+    assert.equal(api.allInOne, true);
+    assert.equal(api.http.port, 3000);
+    const web = load({ EVENTLY_MODULES: 'web', REDIS_URL: 'redis://127.0.0.1:6379' });
+    assert.equal(web.allInOne, false);
+    assert.equal(web.http.port, 35005);
+    assert.equal(load({ EVENTLY_MODULES: 'web,auth,events,bookings,analytics', REDIS_URL: 'redis://127.0.0.1:6379' }).allInOne, false, 'without notifications: split');
   });
 
   it('is frozen, nested objects included', () => {
@@ -183,7 +193,7 @@ describe('config of a one-off command (migrate, admin create, events)', () => {
     assert.equal(c.database.poolMax, 7);
     assert.equal(c.log.level, 'debug');
     assert.equal(c.redis.url, undefined);
-    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications']);
+    assert.deepEqual(c.modules, ['auth', 'events', 'bookings', 'analytics', 'notifications', 'web']);
     assert.deepEqual(c.slices.auth, { key: undefined });
     // What it uses is validated as ever.
     assert.throws(() => command(env, ['EVENTLY_MODULES']), /EVENTLY_MODULES unknown value\(s\) payments/);
