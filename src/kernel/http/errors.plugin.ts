@@ -12,10 +12,22 @@ import { unavailability, unavailableError } from '../unavailable.js';
  * (`clientErrorHandler`: oversized headers, a broken request line), the last two running before
  * any hook could add those headers.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * What a browser gets for an address nothing serves, when a module renders pages (the web app sets
+ * `render`): a page instead of the JSON envelope, for GET/HEAD asking for HTML outside /api/.
+ * A catch-all route would do it too, but it would also catch what the router refuses for itself
+ * (an over-long path parameter falls back to a wildcard), so the not-found handler decides.
+ */
+export interface UnknownPages {
+  render?: (request: FastifyRequest, reply: FastifyReply) => unknown;
+}
+
+export function installErrorHandling(app: FastifyInstance, pages: UnknownPages = {}): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendError(error, request, reply));
 
   app.setNotFoundHandler((request, reply) => {
+    const browser = (request.method === 'GET' || request.method === 'HEAD') && String(request.headers.accept ?? '').includes('text/html');
+    if (pages.render && browser && !request.url.startsWith('/api/')) return pages.render(request, reply);
     // The path is echoed for the reader, but never more than a line of it.
     const path = request.url.split('?')[0]!;
     const err = new AppError('NOT_FOUND', `no route for ${request.method} ${path.length > 120 ? `${path.slice(0, 120)}…` : path}`);

@@ -12,7 +12,14 @@ import type { Logger } from '../logger.js';
 import { enterContext } from '../context.js';
 import { newId } from '../ids.js';
 import { AppError } from '../errors.js';
-import { answerOutsideFastify, clientErrorHandler, frameworkErrorHandler, installErrorHandling, refuseUnusableValues } from './errors.plugin.js';
+import { answerOutsideFastify, clientErrorHandler, frameworkErrorHandler, installErrorHandling, refuseUnusableValues, type UnknownPages } from './errors.plugin.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set `render` to answer browsers' unknown addresses with a page (see UnknownPages). */
+    unknownPages: UnknownPages;
+  }
+}
 import { installMetrics } from './metrics.js';
 import { healthRoutes, type DependencyCheck, type ServiceInfo } from './health.routes.js';
 import { apiIndexRoutes } from './api-index.routes.js';
@@ -116,7 +123,9 @@ export async function createServer(o: ServerOptions): Promise<App> {
 
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app);
+  const unknownPages: UnknownPages = {};
+  app.decorate('unknownPages', unknownPages);
+  installErrorHandling(app, unknownPages);
   app.addHook('preHandler', refuseUnusableValues);
   app.addSchema(ErrorEnvelopeSchema);
   // Every documented route answers its errors in the envelope: said once here, so each route lists

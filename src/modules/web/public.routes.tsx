@@ -59,14 +59,6 @@ export function publicRoutes(app: App, web: Web, form: WebForm): void {
     ), status);
   }
 
-  // Any other address a browser asks for is a page that does not exist, said as a page. API
-  // clients (no text/html in Accept, or a path under /api/) get the API's 404 envelope.
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (path.startsWith('/api/') || !String(request.headers.accept ?? '').includes('text/html')) return reply.callNotFound();
-    return web.page(request, reply, NotFoundPage, 404);
-  });
-
   app.get('/events/:id', { schema: { hide: true, params: IdParams } }, async (request, reply) => showEvent(request, reply, (request.params as { id: string }).id));
 
   app.post('/events/:id/book', { schema: { hide: true, params: IdParams, body: BookForm }, preHandler: form.protect }, async (request, reply) => {

@@ -11,7 +11,7 @@ import { publicRoutes } from './public.routes.js';
 import { createSessionStore } from './session.js';
 import { createWeb } from './web.js';
 import type { WebForm } from './forms.js';
-import { BadRequestPage, ExpiredFormPage, ForbiddenPage, ServerErrorPage } from './views/errors.js';
+import { BadRequestPage, ExpiredFormPage, ForbiddenPage, NotFoundPage, ServerErrorPage } from './views/errors.js';
 
 export interface WebAppOptions {
   /** The app whose API the pages use (in process, through `inject`). */
@@ -51,6 +51,9 @@ export async function webApp(scope: App, o: WebAppOptions): Promise<void> {
     return web.page(request, reply, ServerErrorPage(request.id), 500);
   });
 
+  // Any other address a browser asks for is a page that does not exist, said as a page (API
+  // clients, and paths under /api/, keep the envelope).
+  scope.unknownPages.render = (request, reply) => web.anonymousPage(request, reply, NotFoundPage, 404);
   publicRoutes(scope, web, form);
   accountRoutes(scope, web, form);
   bookingRoutes(scope, web, form);

@@ -15,6 +15,11 @@ export interface Web {
   context(request: FastifyRequest, reply: FastifyReply): Promise<PageContext>;
   /** Answers with the page the view renders for this request (status 200 unless given). */
   page(request: FastifyRequest, reply: FastifyReply, view: (ctx: PageContext) => VNode, status?: number): Promise<FastifyReply>;
+  /**
+   * A page for anyone, without the session or a CSRF token: for answers made outside the web app's
+   * scope (the not-found handler), where its cookies are not read. It must hold no form.
+   */
+  anonymousPage(request: FastifyRequest, reply: FastifyReply, view: (ctx: PageContext) => VNode, status: number): FastifyReply;
   /** The session, or a redirect to sign-in that comes back here (then undefined: the reply is sent). */
   signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
   /** The session of an admin; others get a 403 page, visitors the sign-in page. */
@@ -22,6 +27,9 @@ export interface Web {
   /** An absolute URL of this site (WEB_PUBLIC_URL, else the request's own origin). */
   absolute(request: FastifyRequest, path: string): string;
 }
+
+const send = (reply: FastifyReply, page: VNode, status: number) =>
+  reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(`<!doctype html>${renderToString(page)}`);
 
 export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets; publicUrl: string | undefined; forbidden: (ctx: PageContext) => VNode }): Web {
   const web: Web = {
@@ -32,8 +40,10 @@ export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets
       return { user: session?.user, csrf: reply.generateCsrf(), path: request.url, assets: o.assets };
     },
     async page(request, reply, view, status = 200) {
-      const ctx = await web.context(request, reply);
-      return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(`<!doctype html>${renderToString(view(ctx))}`);
+      return send(reply, view(await web.context(request, reply)), status);
+    },
+    anonymousPage(request, reply, view, status) {
+      return send(reply, view({ user: undefined, csrf: '', path: request.url, assets: o.assets }), status);
     },
     async signedIn(request, reply) {
       const session = await o.sessions.load(request, reply);
