@@ -37,12 +37,12 @@ try {
   const at = (n: number, hour: number) => new Date(Date.UTC(day(n).getUTCFullYear(), day(n).getUTCMonth(), day(n).getUTCDate(), hour)).toISOString();
   const concert = await eventOnSale(app, admin, {
     title: 'Harbour Lights: Strings by the Water', venue: 'Quay Hall, Lisbon', timezone: 'Europe/Lisbon', category: 'music', capacity: 120,
-    price: '18.50', currency: 'EUR', max_per_booking: 6, starts_at: at(12, 19),
+    price: '18.50', currency: 'EUR', max_per_booking: 6, starts_at: at(12, 19), ends_at: at(12, 21),
     description: 'A string quartet plays Haydn, Glass and Fado arrangements as the sun goes down over the Tagus.\nDoors open at 18:30.',
   });
-  await eventOnSale(app, admin, { title: 'Rust for TypeScript Developers', venue: 'Tech Hub, Berlin', timezone: 'Europe/Berlin', category: 'workshop', capacity: 30, price: '95.00', currency: 'EUR', starts_at: at(20, 9) });
-  await eventOnSale(app, admin, { title: 'Midnight Comedy Club', venue: 'The Cellar, London', timezone: 'Europe/London', category: 'comedy', capacity: 60, price: '12.00', currency: 'GBP', starts_at: at(5, 22) });
-  await eventOnSale(app, admin, { title: 'Open-Air Cinema: Classics', venue: 'Parc de la Villette, Paris', timezone: 'Europe/Paris', category: 'film', capacity: 400, price: '0', currency: 'EUR', starts_at: at(30, 20) });
+  await eventOnSale(app, admin, { title: 'Rust for TypeScript Developers', venue: 'Tech Hub, Berlin', timezone: 'Europe/Berlin', category: 'workshop', capacity: 30, price: '95.00', currency: 'EUR', starts_at: at(20, 8), ends_at: at(20, 16) });
+  await eventOnSale(app, admin, { title: 'Midnight Comedy Club', venue: 'The Cellar, London', timezone: 'Europe/London', category: 'comedy', capacity: 60, price: '12.00', currency: 'GBP', starts_at: at(5, 21), ends_at: at(5, 23) });
+  await eventOnSale(app, admin, { title: 'Open-Air Cinema: Classics', venue: 'Parc de la Villette, Paris', timezone: 'Europe/Paris', category: 'film', capacity: 400, price: '0', currency: 'EUR', starts_at: at(30, 20), ends_at: at(30, 22) });
   const email = `ana-${Date.now()}@example.com`;
   const ana = await signUp(app, email, { username: 'ana' });
   const confirmed = await book(app, ana.access_token, concert.id, 2);

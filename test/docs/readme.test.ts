@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { eventlySettingsTable } from '../../src/main.js';
 import { ROOT } from '../support/process.js';
@@ -38,4 +38,14 @@ it('test files with Redis-backed tests declare them so that a run without Redis 
     // A test declared only when REDIS_URL is set (`if (redisUrl()) it(…)`) is not counted at all without it.
     assert.match(source, /\bskipWithoutRedis\(\)/, `${file}: declare the tests that need Redis with { skip: skipWithoutRedis() }, always`);
   }
+});
+
+it('README shows screenshots that exist, of every page npm run screenshots takes, at both widths', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const shown = [...readme.matchAll(/!\[[^\]]*\]\((docs\/screenshots\/[^)]+)\)/g)].map((m) => m[1]!);
+  assert.ok(shown.length >= 10, `${shown.length} screenshots shown`);
+  for (const file of shown) assert.ok(existsSync(path.join(ROOT, file)), `${file} exists (npm run screenshots)`);
+  const taken = [...readFileSync(path.join(ROOT, 'scripts/screenshots.ts'), 'utf8').matchAll(/\['([a-z-]+)', [`'][^,]+, '(?:visitor|attendee|admin)'\]/g)].map((m) => m[1]!);
+  assert.ok(taken.length >= 8, `${taken.length} pages in scripts/screenshots.ts`);
+  for (const name of taken) for (const size of ['desktop', 'phone']) assert.ok(shown.includes(`docs/screenshots/${name}-${size}.png`), `README shows ${name}-${size}`);
 });
