@@ -50,7 +50,8 @@ const jwksUrl = process.env.AUTH_JWKS_URL ?? (auth ? `http://127.0.0.1:${auth.po
 // and they take its X-Forwarded-For: the visitor's address, for their per-address rate limits.
 const upstreams = [...new Set(members.map((m) => m.module))].filter((module) => module !== 'web')
   .map((module) => `${module}=${members.filter((m) => m.module === module).map((m) => `http://127.0.0.1:${m.port}`).join('|')}`).join(',');
-const webEnv = { WEB_UPSTREAMS: process.env.WEB_UPSTREAMS ?? upstreams, TRUST_PROXY: process.env.TRUST_PROXY ?? '127.0.0.1' };
+// The web process itself trusts no one: a local client must not choose the address it passes on.
+const envOf = (m: Member) => (m.module === 'web' ? { WEB_UPSTREAMS: process.env.WEB_UPSTREAMS ?? upstreams } : { TRUST_PROXY: process.env.TRUST_PROXY ?? '127.0.0.1' });
 
 let stopping: Promise<void> | undefined;
 /** A process that has not stopped this long after SIGTERM (its own shutdown budget and a margin) is killed. */
@@ -78,7 +79,7 @@ function launch(m: Member): void {
   // Every process serves /health; the notifications worker's HTTP role adds only the dev mailbox.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--modules', m.module, '--roles', 'http,worker,scheduler', '--port', String(m.port)], {
     cwd: root,
-    env: { ...process.env, ...webEnv, DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
+    env: { ...process.env, ...envOf(m), DATABASE_URL: databaseUrl, ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   m.child = child;

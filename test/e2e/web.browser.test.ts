@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, PASSWORD, call, eventually, login, otpFor, signUp } from '../support/auth.js';
+import { ADMIN_EMAIL, ADMIN_ENV, ADMIN_PASSWORD, NEW_PASSWORD, PASSWORD, call, eventually, login, otpFor, signUp } from '../support/auth.js';
 import { book, eventOnSale } from '../support/bookings.js';
 import { DESKTOP, PHONE, assertPageOk, launchBrowser, skipWithoutBrowser } from '../support/browser.js';
 import { startTestEvently, type TestEvently } from '../support/evently.js';
@@ -196,6 +196,26 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
       await assertPageOk(small, `${path} on a phone`);
     }
     await phone.close();
+  });
+
+  it('a forgotten password is reset in the pages with the emailed code, and the new one signs in', { timeout: 60_000 }, async () => {
+    const who = `reset-${Date.now()}@example.com`;
+    await signUp(t.evently.app, who);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await open(context, '/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(who);
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    await page.waitForURL(/\/reset\?/);
+    await assertPageOk(page, 'reset');
+    await page.getByLabel('Code').fill(await otpFor(t.evently.app, who, { subject: /reset/i }));
+    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.waitForURL(/\/login\?.*done=reset/);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await context.close();
   });
 
   it('every attendee page passes the accessibility check at phone width', { timeout: 120_000 }, async () => {

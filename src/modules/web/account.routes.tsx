@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/index.js';
 import { detailedProblem, problemOf } from './api.js';
-import { CsrfField, type WebForm } from './forms.js';
+import { CsrfField, noticeOf, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import { ForgotPage, LoginPage, ResetPage, SignupPage, VerifyPage } from './views/account.js';
 import { safeNext } from './views/format.js';
@@ -28,14 +28,14 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
 
   app.get('/login', { schema: { ...hide, querystring: EmailQuery } }, async (request, reply) => {
     const q = request.query as { next?: string; done?: string; email?: string };
-    return web.page(request, reply, (ctx) => <LoginPage ctx={ctx} next={safeNext(q.next)} notice={q.done ? DONE[q.done] : undefined} values={{ email: q.email }} />);
+    return web.page(request, reply, (ctx) => <LoginPage ctx={ctx} next={safeNext(q.next)} notice={noticeOf(DONE, q)} values={{ email: q.email }} />);
   });
 
   app.post('/login', post(LoginForm), async (request, reply) => {
     const f = request.body as { email: string; password: string; next?: string };
     const { data, error, response } = await web.api(request).POST('/api/v1/auth/login', { body: { email: f.email, password: f.password } });
     if (data) {
-      web.sessions.save(reply, data);
+      web.sessions.start(reply, data);
       return reply.redirect(safeNext(f.next), 303);
     }
     const problem = problemOf(error);
@@ -47,7 +47,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
   app.post('/logout', post(Type.Object(CsrfField)), async (request, reply) => {
     const session = await web.sessions.load(request, reply);
     if (session) await web.api(request, session).POST('/api/v1/auth/logout');
-    web.sessions.clear(reply);
+    web.sessions.end(reply);
     return reply.redirect('/login?done=signed-out', 303);
   });
 
@@ -65,7 +65,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
 
   app.get('/verify', { schema: { ...hide, querystring: EmailQuery } }, async (request, reply) => {
     const q = request.query as { email?: string; done?: string };
-    return web.page(request, reply, (ctx) => <VerifyPage ctx={ctx} values={{ email: q.email }} notice={q.done ? DONE[q.done] : undefined} />);
+    return web.page(request, reply, (ctx) => <VerifyPage ctx={ctx} values={{ email: q.email }} notice={noticeOf(DONE, q)} />);
   });
 
   app.post('/verify', post(VerifyForm), async (request, reply) => {
@@ -77,7 +77,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
     }
     const { data } = await api.POST('/api/v1/auth/login', { body: { email: f.email, password: f.password } });
     if (!data) return reply.redirect(`/login?email=${encodeURIComponent(f.email)}`, 303);
-    web.sessions.save(reply, data);
+    web.sessions.start(reply, data);
     return reply.redirect('/?done=welcome', 303);
   });
 
@@ -100,7 +100,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
 
   app.get('/reset', { schema: { ...hide, querystring: EmailQuery } }, async (request, reply) => {
     const q = request.query as { email?: string; done?: string };
-    return web.page(request, reply, (ctx) => <ResetPage ctx={ctx} values={{ email: q.email }} notice={q.done ? DONE[q.done] : undefined} />);
+    return web.page(request, reply, (ctx) => <ResetPage ctx={ctx} values={{ email: q.email }} notice={noticeOf(DONE, q)} />);
   });
 
   app.post('/reset', post(ResetForm), async (request, reply) => {

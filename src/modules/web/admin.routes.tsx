@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { operations } from '../../client/index.js';
 import type { App } from '../../kernel/index.js';
 import { detailedProblem, problemOf } from './api.js';
-import { CsrfField, IdParams, type WebForm } from './forms.js';
+import { CsrfField, IdParams, noticeOf, type WebForm } from './forms.js';
 import type { Session } from './session.js';
 import type { Web } from './web.js';
 import { AdminBookingsPage, AdminUsersPage, AdminWaitlistPage, AuditPage, type Filters, type Paging } from './views/admin.js';
@@ -56,7 +56,6 @@ type EventBody = NonNullable<operations['createEvent']['requestBody']>['content'
 type Params = { id: string };
 
 const blank = (s: string | undefined) => s?.trim() || undefined;
-const noticeOf = (q: unknown) => DONE[(q as { done?: string } | undefined)?.done ?? ''];
 const pagingOf = (page: number, data?: { has_prev: boolean; has_next: boolean }): Paging => ({ page, hasPrev: data?.has_prev ?? page > 1, hasNext: data?.has_next ?? false });
 /** The filters a list was asked for, for its pager and its form: not the page itself, nor a one-off notice. */
 const filtersOf = (q: Record<string, unknown>, keys: string[]): Filters =>
@@ -82,9 +81,11 @@ function eventBody(f: EventFormValues): { body: EventBody } | { error: string } 
   if ('error' in starts) return starts;
   const ends = f.ends_at.trim() ? instant('Ends', f.ends_at, f.timezone) : { iso: null };
   if ('error' in ends) return ends;
-  const capacity = Number(f.capacity);
+  // Digits only: Number() would take "0x10" for 16 seats and "1e3" for a thousand.
+  const whole = (v: string) => (/^\d{1,9}$/.test(v.trim()) ? Number(v) : NaN);
+  const capacity = whole(f.capacity);
   if (!Number.isInteger(capacity)) return { error: 'Capacity must be a whole number of seats.' };
-  const perBooking = f.max_per_booking.trim() ? Number(f.max_per_booking) : undefined;
+  const perBooking = f.max_per_booking.trim() ? whole(f.max_per_booking) : undefined;
   if (perBooking !== undefined && !Number.isInteger(perBooking)) return { error: 'Most seats in one booking must be a whole number.' };
   return {
     body: {
@@ -142,14 +143,14 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const { table } = request.params as { table: ExportTable };
     const days = (request.query as { days?: number }).days ?? DAYS;
     const { data, error, response } = await web.api(request, session).GET('/api/v1/analytics/export/{table}', { params: { path: { table }, query: { days } }, parseAs: 'text' });
-    if (error || data === undefined) {
+    if (error || !response.ok) {
       return web.page(request, reply, response.status >= 500 ? ServerErrorPage(request.id) : BadRequestPage(problemOf(error).message), response.status);
     }
     return reply
       .header('content-type', response.headers.get('content-type') ?? 'text/csv; charset=utf-8')
       .header('content-disposition', response.headers.get('content-disposition') ?? `attachment; filename="evently-${table}.csv"`)
       .header('cache-control', 'no-store')
-      .send(data);
+      .send(data ?? ''); // a report with no rows is an empty file, not an error
   });
 
   // --- Events ---
@@ -199,7 +200,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const error = o.error ?? (bookings.error ? `Its bookings could not be read: ${problemOf(bookings.error).message}` : undefined);
     return web.page(request, reply, (ctx) => (
       <EventAdminPage ctx={ctx} e={e} values={o.values ?? formValuesOf(e)} bookings={bookings.data?.items ?? []} people={names} bookingsTotal={bookings.data?.total ?? 0}
-        paging={pagingOf(page, bookings.data)} notice={noticeOf(request.query)} error={error} />
+        paging={pagingOf(page, bookings.data)} notice={noticeOf(DONE, request.query)} error={error} />
     ), o.status ?? 200);
   }
 
@@ -295,7 +296,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const error = problem ?? (missing ? 'There is no event with that id.' : line?.error ? `The line could not be read: ${detailedProblem(line.error)}` : undefined);
     return web.page(request, reply, (ctx) => (
       <AdminWaitlistPage ctx={ctx} query={filtersOf(q, ['event_id', 'status'])} choices={choices.data?.items ?? []} event={event?.data} entries={line?.data?.items ?? []} people={names}
-        total={line?.data?.total ?? 0} paging={pagingOf(page, line?.data)} notice={noticeOf(q)} error={error} />
+        total={line?.data?.total ?? 0} paging={pagingOf(page, line?.data)} notice={noticeOf(DONE, q)} error={error} />
     ), missing && status === 200 ? 404 : line?.error && status === 200 ? line.response.status : status);
   }
 
@@ -326,7 +327,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const paging = { page, hasPrev: page > 1, hasNext: data ? page * data.page_size < data.total : false };
     return web.page(request, reply, (ctx) => (
       <AdminUsersPage ctx={ctx} query={filtersOf(q, ['search', 'role'])} users={data?.items ?? []} total={data?.total ?? 0} paging={paging}
-        notice={noticeOf(q)} error={problem ?? (error && `The search could not run: ${detailedProblem(error)}`)} />
+        notice={noticeOf(DONE, q)} error={problem ?? (error && `The search could not run: ${detailedProblem(error)}`)} />
     ), problem ? status : error ? response.status : 200);
   }
 

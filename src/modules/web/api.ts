@@ -2,6 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { createEventlyClient, type EventlyClient } from '../../client/index.js';
 import type { App } from '../../kernel/index.js';
 
+const UNANSWERED = { error: { code: 'SERVICE_UNAVAILABLE', message: 'the service did not answer; try again shortly', request_id: '' } };
+
 /** Any origin: requests never leave the process; only the path and query reach the app. */
 const IN_PROCESS = 'http://evently.internal';
 
@@ -20,7 +22,10 @@ export function apiFor(app: App, request: FastifyRequest, token?: string): Event
       const headers: Record<string, string> = { 'x-request-id': request.id };
       req.headers.forEach((value, name) => (headers[name] = value));
       const payload = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
-      const res = await app.inject({ method: req.method as 'GET', url: url.pathname + url.search, headers, payload, remoteAddress: request.ip });
+      const res = await app.inject({ method: req.method as 'GET', url: url.pathname + url.search, headers, payload, remoteAddress: request.ip })
+        .catch(() => undefined);
+      // No answer at all (a forwarded module unreachable mid-request): what a client would read as 503.
+      if (!res) return Response.json(UNANSWERED, { status: 503 });
       const out = new Headers();
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : String(value));

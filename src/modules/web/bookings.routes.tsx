@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/index.js';
 import { problemOf } from './api.js';
-import { CsrfField, IdParams, type WebForm } from './forms.js';
+import { CsrfField, IdParams, noticeOf, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import type { Session } from './session.js';
 import { BookingPage, BookingsPage, WaitlistPage, type EventTitle } from './views/bookings.js';
@@ -34,8 +34,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     const { data: b } = await web.api(request, session).GET('/api/v1/bookings/{id}', { params: { path: { id } } });
     if (!b) return web.page(request, reply, NotFoundPage, 404);
     const event = (await titles(request, session, [b.event_id])).get(b.event_id);
-    const done = (request.query as { done?: string } | undefined)?.done;
-    return web.page(request, reply, (ctx) => <BookingPage ctx={ctx} b={b} event={event} error={error} notice={done ? DONE[done] : undefined} />, status);
+    return web.page(request, reply, (ctx) => <BookingPage ctx={ctx} b={b} event={event} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 
   app.get('/bookings', { schema: { ...hide, querystring: Done } }, async (request, reply) => {
@@ -47,7 +46,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     const items = data?.items ?? [];
     const events = await titles(request, session, items.map((b) => b.event_id));
     return web.page(request, reply, (ctx) => (
-      <BookingsPage ctx={ctx} bookings={items} events={events} page={page} hasPrev={data?.has_prev ?? false} hasNext={data?.has_next ?? false} notice={q.done ? DONE[q.done] : undefined} />
+      <BookingsPage ctx={ctx} bookings={items} events={events} page={page} hasPrev={data?.has_prev ?? false} hasNext={data?.has_next ?? false} notice={noticeOf(DONE, q)} />
     ));
   });
 
@@ -80,8 +79,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     const { data } = await web.api(request, session).GET('/api/v1/waitlist', { params: { query: { page: 1, size: 50 } } });
     const entries = data?.items ?? [];
     const events = await titles(request, session, entries.map((w) => w.event_id));
-    const done = (request.query as { done?: string } | undefined)?.done;
-    return web.page(request, reply, (ctx) => <WaitlistPage ctx={ctx} entries={entries} events={events} error={error} notice={done ? DONE[done] : undefined} />, status);
+    return web.page(request, reply, (ctx) => <WaitlistPage ctx={ctx} entries={entries} events={events} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 
   app.get('/waitlist', { schema: { ...hide, querystring: Done } }, async (request, reply) => {

@@ -11,3 +11,9 @@ export interface WebForm {
   /** preHandler of every POST: the CSRF token must match the browser's secret cookie. */
   protect(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void;
 }
+
+/** The notice a redirect asked for (`?done=…`), from the page's own table, and nothing else (not `constructor`). */
+export function noticeOf(table: Readonly<Record<string, string>>, query: unknown): string | undefined {
+  const done = (query as { done?: unknown } | undefined)?.done;
+  return typeof done === 'string' && Object.hasOwn(table, done) ? table[done] : undefined;
+}

@@ -20,7 +20,7 @@ const HomeQuery = Type.Object({
   // A shared link carries its own parameters (utm_…): they are not the page's to refuse.
 }, { additionalProperties: true });
 
-const BookForm = Type.Object({ ...CsrfField, quantity: Type.Integer({ minimum: 1, maximum: 1000 }), idempotency_key: Type.String({ minLength: 8, maxLength: 64 }) });
+const BookForm = Type.Object({ ...CsrfField, quantity: Type.Integer({ minimum: 1, maximum: 1000 }), idempotency_key: Type.String({ pattern: '^[\\x21-\\x7e]{8,64}$' }) });
 const JoinForm = Type.Object({ ...CsrfField, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) });
 
 /** Home (upcoming events, search, filters) and the event page with booking and the waitlist. */

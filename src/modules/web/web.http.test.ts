@@ -150,6 +150,34 @@ describe('web app: sessions, CSRF and access', () => {
     assert.equal(two.headers.location, one.headers.location);
   });
 
+  it('two pages loaded at once with an expired access token refresh once: the session survives', async () => {
+    const b = new Browser(app);
+    await b.signIn(alice.email);
+    b.cookies.delete('evently_at'); // the browser dropped it: its max-age ran out
+    const pages = await Promise.all([b.go('GET', '/bookings'), b.go('GET', '/waitlist'), b.go('GET', '/')]);
+    assert.deepEqual(pages.map((p) => p.statusCode), [200, 200, 200], 'each page signed in');
+    assert.ok(b.cookies.has('evently_at') && b.cookies.has('evently_rt'), 'the new tokens kept');
+    const later = await b.go('GET', '/bookings');
+    assert.equal(later.statusCode, 200, 'the session was not revoked as a reused refresh token');
+  });
+
+  it('odd values in links and forms are 4xx pages, never a 500; a notice shows only for a known code', async () => {
+    const b = new Browser(app);
+    await b.signIn(alice.email);
+    for (const url of ['/?page=1e309', '/bookings?page=-1', '/?done=constructor&q=100%25', `/events/${event.id}?done=__proto__`]) {
+      const res = await b.go('GET', url);
+      assert.ok(res.statusCode < 500, `${url}: ${res.statusCode}`);
+      assert.doesNotMatch(res.body, /<p class="notice" role="status"><\/p>/, `${url}: no empty notice`);
+    }
+    const csrf = await b.csrf(`/events/${event.id}`);
+    for (const key of ['ключ-ключ-ключ', 'abc\r\nx-evil: 1', 'short']) {
+      const res = await b.go('POST', `/events/${event.id}/book`, { _csrf: csrf, quantity: '1', idempotency_key: key });
+      assert.equal(res.statusCode, 400, `idempotency key ${JSON.stringify(key)}`);
+    }
+    const host = await app.inject({ method: 'GET', url: `/events/${event.id}`, headers: { host: '[', accept: 'text/html' } });
+    assert.equal(host.statusCode, 200, 'a Host that is no host');
+  });
+
   it('the event page is whole without JavaScript: details, seats, Open Graph and schema.org data, with user text escaped', async () => {
     const res = await new Browser(app).go('GET', `/events/${event.id}`, undefined, { host: 'tickets.example.org' });
     assert.equal(res.statusCode, 200);

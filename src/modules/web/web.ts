@@ -58,8 +58,9 @@ export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets
       return undefined;
     },
     absolute(request, path) {
-      const origin = o.publicUrl ?? `${request.protocol}://${request.host}`;
-      return new URL(path, origin).toString();
+      // A Host header that is no host (`[`, a NUL) gives a relative link rather than a failed page.
+      const origin = o.publicUrl ?? (URL.canParse(`${request.protocol}://${request.host}`) ? `${request.protocol}://${request.host}` : undefined);
+      return origin ? new URL(path, origin).toString() : path;
     },
   };
   return web;

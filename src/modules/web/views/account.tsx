@@ -85,7 +85,7 @@ export function ResetPage({ ctx, error, notice, values = {} }: FormPage) {
       <form method="post" action="/reset" class="narrow">
         <Csrf ctx={ctx} />
         <Field name="email" label="Email" type="email" value={values.email} required autocomplete="email" />
-        <Field name="otp" label="Code" required autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" hint="The 6 digits from the email." />
+        <Field name="otp" label="Code" required autocomplete="one-time-code" hint="The code from the email, as it is written there." />
         <Field name="new_password" label="New password" type="password" required autocomplete="new-password" hint={PASSWORD_HINT} />
         <p class="actions"><button type="submit">Set password</button></p>
       </form>

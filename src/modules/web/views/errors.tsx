@@ -34,3 +34,7 @@ export const ServerErrorPage = (requestId: string) => (ctx: PageContext) => (
     <p>The page could not be shown. Try again in a moment. If it keeps happening, quote this reference: <code>{requestId}</code>.</p>
   </ErrorLayout>
 );
+
+export const UnavailablePage = (ctx: PageContext) => (
+  <ErrorLayout ctx={ctx} title="Back in a moment"><p>A part of Evently did not answer just now. Nothing was lost: try again in a few seconds.</p></ErrorLayout>
+);
