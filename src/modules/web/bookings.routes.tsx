@@ -5,7 +5,7 @@ import { problemOf } from './api.js';
 import { CsrfField, IdParams, noticeOf, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import type { Session } from './session.js';
-import { BookingPage, BookingsPage, WaitlistPage, type EventTitle } from './views/bookings.js';
+import { BookingPage, BookingsPage, WaitlistPage } from './views/bookings.js';
 import { NotFoundPage } from './views/errors.js';
 
 const DONE: Record<string, string> = {
@@ -23,12 +23,7 @@ const hide = { hide: true } as const;
 export function bookingRoutes(app: App, web: Web, form: WebForm): void {
   const post = { schema: { ...hide, params: IdParams, body: Type.Object(CsrfField) }, preHandler: form.protect };
 
-  /** Titles of the events these rows name, each asked once. */
-  async function titles(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, EventTitle>> {
-    const api = web.api(request, session);
-    const found = await Promise.all([...new Set(ids)].map(async (id) => [id, (await api.GET('/api/v1/events/{id}', { params: { path: { id } } })).data] as const));
-    return new Map(found.flatMap(([id, e]) => (e ? [[id, e] as const] : [])));
-  }
+  const titles = (request: FastifyRequest, session: Session, ids: string[]) => web.events(request, session, ids);
 
   async function showBooking(request: FastifyRequest, reply: FastifyReply, session: Session, id: string, status = 200, error?: string) {
     const { data: b } = await web.api(request, session).GET('/api/v1/bookings/{id}', { params: { path: { id } } });

@@ -8,6 +8,8 @@ import type { Assets } from './assets.js';
 import type { Session, SessionStore } from './session.js';
 import type { PageContext } from './views/layout.js';
 
+export interface EventSummary { title: string; starts_at: string; timezone: string; venue: string }
+
 /** What every page route is given: the API, the session, and how to answer with a page. */
 export interface Web {
   api(request: FastifyRequest, session?: Session): EventlyClient;
@@ -24,6 +26,8 @@ export interface Web {
   signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
   /** The session of an admin; others get a 403 page, visitors the sign-in page. */
   admin(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
+  /** The events these rows name, each asked of the API once (rows carry only the event's id). */
+  events(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, EventSummary>>;
   /** An absolute URL of this site (WEB_PUBLIC_URL, else the request's own origin). */
   absolute(request: FastifyRequest, path: string): string;
 }
@@ -56,6 +60,11 @@ export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets
       if (session.user.role === 'admin') return session;
       await web.page(request, reply, o.forbidden, 403);
       return undefined;
+    },
+    async events(request, session, ids) {
+      const api = web.api(request, session);
+      const found = await Promise.all([...new Set(ids)].map(async (id) => [id, (await api.GET('/api/v1/events/{id}', { params: { path: { id } } })).data] as const));
+      return new Map(found.flatMap(([id, e]) => (e ? [[id, e] as const] : [])));
     },
     absolute(request, path) {
       // A Host header that is no host (`[`, a NUL) gives a relative link rather than a failed page.
