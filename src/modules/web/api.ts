@@ -36,10 +36,14 @@ export function apiFor(app: App, request: FastifyRequest, token?: string): Event
   });
 }
 
-/** The code and message of an API error body, for a page to show. */
+/**
+ * The code and message of an API error body, for a page to show: as a sentence, without the API
+ * routes a message may name for API clients ("(POST /api/v1/auth/resend-otp)").
+ */
 export function problemOf(error: unknown): { code: string; message: string } {
   const e = (error as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: typeof e?.message === 'string' ? e.message : 'Something went wrong.' };
+  const text = typeof e?.message === 'string' ? e.message.replace(/ ?\((GET|POST|PUT|PATCH|DELETE) \/[^)]*\)/g, '') : 'Something went wrong.';
+  return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: text.charAt(0).toUpperCase() + text.slice(1) };
 }
 
 /** The API's message with the fields it names (those it does not already say), so a form says what to change. */

@@ -114,6 +114,11 @@ describe('web app: sessions, CSRF and access', () => {
     const res = await visitor.go('GET', '/bookings');
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/login?next=%2Fbookings');
+    const login = await visitor.go('GET', '/login?done=signed-out');
+    assert.match(login.body, /<a href="\/login">Sign in<\/a>/, 'the sign-in link of the sign-in page does not come back to it');
+    const stale = await visitor.go('POST', `/events/${event.id}/book`, { _csrf: await visitor.csrf('/login'), quantity: '1', idempotency_key: 'stale-tab-1' },
+      { referer: `http://localhost:80/events/${event.id}` });
+    assert.equal(stale.headers.location, `/login?next=${encodeURIComponent(`/events/${event.id}`)}`, 'a form sent signed out comes back to its page after signing in');
     const b = new Browser(app);
     await b.signIn(alice.email);
     const token = b.cookies.get('evently_at')!;

@@ -7,6 +7,7 @@ import { apiFor } from './api.js';
 import type { Assets } from './assets.js';
 import type { Session, SessionStore } from './session.js';
 import type { PageContext } from './views/layout.js';
+import { safeNext } from './views/format.js';
 
 export interface EventSummary { title: string; starts_at: string; timezone: string; venue: string }
 
@@ -32,6 +33,16 @@ export interface Web {
   absolute(request: FastifyRequest, path: string): string;
 }
 
+/** The page a form was sent from (a same-site Referer), to come back to after signing in; else home. */
+function formPage(request: FastifyRequest): string {
+  const from = request.headers.referer;
+  if (!from || !URL.canParse(from)) return '/';
+  const url = new URL(from);
+  const self = `${request.protocol}://${request.host}`;
+  // Compared as URLs, so "host:80" and "host" are one origin.
+  return URL.canParse(self) && url.origin === new URL(self).origin ? safeNext(url.pathname + url.search) : '/';
+}
+
 const send = (reply: FastifyReply, page: VNode, status: number) =>
   reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(`<!doctype html>${renderToString(page)}`);
 
@@ -51,7 +62,7 @@ export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets
     },
     async signedIn(request, reply) {
       const session = await o.sessions.load(request, reply);
-      if (!session) await reply.redirect(`/login?next=${encodeURIComponent(request.method === 'GET' ? request.url : '/')}`, 303);
+      if (!session) await reply.redirect(`/login?next=${encodeURIComponent(request.method === 'GET' ? request.url : formPage(request))}`, 303);
       return session;
     },
     async admin(request, reply) {

@@ -48,7 +48,7 @@ export function VerifyPage({ ctx, error, notice, values = {} }: FormPage) {
   return (
     <Layout ctx={ctx} title="Verify your email" error={error} notice={notice}>
       <h1>Verify your email</h1>
-      <p>We sent a 6-digit code to <strong>{values.email || 'your email address'}</strong>. It is valid for a few minutes.</p>
+      <p>We sent a 6-digit code to <strong>{values.email || 'your email address'}</strong>. It is valid for a few minutes; a new one can be sent once a minute.</p>
       <form method="post" action="/verify" class="narrow">
         <Csrf ctx={ctx} />
         <Field name="email" label="Email" type="email" value={values.email} required autocomplete="email" />

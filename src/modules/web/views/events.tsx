@@ -54,7 +54,7 @@ export function HomePage({ ctx, query, events, page, hasPrev, hasNext, total, er
         <p class="actions"><button type="submit">Search</button></p>
       </form>
       <p class="muted" role="status">{searching ? `${plural(total, 'event')} found` : `${plural(total, 'upcoming event')}`}</p>
-      {events.length === 0 ? <p>No events match. Try fewer words or other dates.</p> : (
+      {events.length === 0 ? <p>{searching ? 'No events match. Try fewer words or other dates.' : 'No upcoming events yet. Come back soon.'}</p> : (
         <ul class="cards">
           {events.map((e) => (
             <li class="card">

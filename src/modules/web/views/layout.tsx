@@ -22,6 +22,9 @@ export interface PageProps {
   children: ComponentChildren;
 }
 
+/** Pages that are no place to come back to after signing in (the sign-in page itself, above all). */
+const ACCOUNT_PAGES = /^\/(login|signup|verify|forgot|reset|logout)(\/|\?|$)/;
+
 export function Layout({ ctx, title, head, notice, error, children }: PageProps) {
   const admin = ctx.user?.role === 'admin';
   return (
@@ -29,6 +32,8 @@ export function Layout({ ctx, title, head, notice, error, children }: PageProps)
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* No icon file: an empty one, so browsers do not ask for /favicon.ico on every page. */}
+        <link rel="icon" href="data:," />
         <title>{`${title} · Evently`}</title>
         {head}
         <link rel="stylesheet" href={ctx.assets.css} />
@@ -55,7 +60,7 @@ export function Layout({ ctx, title, head, notice, error, children }: PageProps)
               </form>
             ) : (
               <>
-                <a href={`/login?next=${encodeURIComponent(ctx.path)}`}>Sign in</a>
+                <a href={ACCOUNT_PAGES.test(ctx.path) ? '/login' : `/login?next=${encodeURIComponent(ctx.path)}`}>Sign in</a>
                 <a class="button small" href="/signup">Sign up</a>
               </>
             )}
