@@ -164,11 +164,14 @@ describe('web app in Chromium', { skip: skipWithoutBrowser() }, () => {
     await page.getByLabel('Currency', { exact: true }).fill('EUR');
     await page.getByLabel('Starts', { exact: true }).fill(`${new Date().getUTCFullYear() + 1}-05-01T19:30`);
     await page.getByLabel('Most seats in one booking', { exact: true }).fill('4');
+    await page.getByLabel('Most seats per attendee', { exact: true }).fill('6');
     await page.getByLabel('Description', { exact: true }).fill('Black tie, live band.');
     await page.getByRole('button', { name: 'Create the draft' }).click();
     await page.waitForURL(/\/admin\/events\/[0-9a-f-]+\?done=created/);
     const id = /events\/([0-9a-f-]+)/.exec(page.url())![1]!;
     await assertPageOk(page, 'a draft event');
+    const draft = await call(t.evently.app, 'GET', `/api/v1/events/${id}`, { token: admin });
+    assert.deepEqual([draft.body.max_per_booking, draft.body.max_per_user, draft.body.timezone], [4, 6, 'Europe/London'], 'the form as typed');
     await page.getByRole('button', { name: 'Publish: put it on sale' }).click();
     await page.waitForURL(/done=published/);
 

@@ -29,7 +29,7 @@ export const ExportQuery = Type.Object({ days: Type.Optional(Type.Integer({ mini
 // Numbers arrive as text and are read here, so a bad one comes back to the form as typed, with a message.
 export const EventForm = Type.Object({
   ...CsrfField, title: text(255), venue: text(255), category: text(50), capacity: text(12), price: text(20), currency: text(10),
-  starts_at: text(40), ends_at: text(40), timezone: text(64), max_per_booking: text(12), description: text(20_000),
+  starts_at: text(40), ends_at: text(40), timezone: text(64), max_per_booking: text(12), max_per_user: optional(12), description: text(20_000),
 });
 export const CancelForm = Type.Object({ ...CsrfField, reason: text(500) });
 export const PriorityForm = Type.Object({ ...CsrfField, priority: Type.Integer({ minimum: -1000, maximum: 1000 }), event_id: optional(64) });
@@ -70,10 +70,12 @@ export function eventBody(f: EventFormValues): { body: EventBody } | { error: st
   if (!Number.isInteger(capacity)) return { error: 'Capacity must be a whole number of seats.' };
   const perBooking = f.max_per_booking.trim() ? whole(f.max_per_booking) : undefined;
   if (perBooking !== undefined && !Number.isInteger(perBooking)) return { error: 'Most seats in one booking must be a whole number.' };
+  const perUser = f.max_per_user?.trim() ? whole(f.max_per_user) : null;
+  if (perUser !== null && !Number.isInteger(perUser)) return { error: 'Most seats per attendee must be a whole number.' };
   return {
     body: {
       title: f.title.trim(), venue: f.venue.trim(), category: f.category.trim(), description: f.description,
-      capacity, price: f.price.trim(), currency: f.currency.trim().toUpperCase(), starts_at: starts.iso, ends_at: ends.iso, timezone: f.timezone, max_per_booking: perBooking,
+      capacity, price: f.price.trim(), currency: f.currency.trim().toUpperCase(), starts_at: starts.iso, ends_at: ends.iso, timezone: f.timezone, max_per_booking: perBooking, max_per_user: perUser,
     },
   };
 }

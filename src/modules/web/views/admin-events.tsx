@@ -10,12 +10,12 @@ type ListedEvent = Ok<'listEvents'>['items'][number];
 export interface EventFormValues {
   title: string; venue: string; category: string; capacity: string; price: string; currency: string;
   /** `YYYY-MM-DDTHH:mm` on the clock of `timezone`, as a datetime-local input holds it. */
-  starts_at: string; ends_at: string; timezone: string; max_per_booking: string; description: string;
+  starts_at: string; ends_at: string; timezone: string; max_per_booking: string; max_per_user: string; description: string;
 }
 
 export const NEW_EVENT: EventFormValues = {
   title: '', venue: '', category: '', capacity: '100', price: '0.00', currency: 'GBP',
-  starts_at: '', ends_at: '', timezone: 'Europe/London', max_per_booking: '10', description: '',
+  starts_at: '', ends_at: '', timezone: 'Europe/London', max_per_booking: '10', max_per_user: '', description: '',
 };
 
 const STATES: Record<string, string> = { draft: 'Draft', published: 'Published', completed: 'Completed', cancelled: 'Cancelled' };
@@ -34,7 +34,7 @@ export function formValuesOf(e: AdminEvent): EventFormValues {
   return {
     title: e.title, venue: e.venue, category: e.category, capacity: String(e.capacity), price: e.price, currency: e.currency,
     starts_at: localInput(e.starts_at, e.timezone), ends_at: localInput(e.ends_at, e.timezone), timezone: e.timezone,
-    max_per_booking: String(e.max_per_booking), description: e.description,
+    max_per_booking: String(e.max_per_booking), max_per_user: String(e.max_per_user), description: e.description,
   };
 }
 
@@ -101,6 +101,7 @@ function EventForm({ ctx, action, values: v, submit }: { ctx: PageContext; actio
       <Choice id="f-timezone" name="timezone" label="Time zone of the venue" value={v.timezone}
         options={(ZONES.includes(v.timezone) ? ZONES : [v.timezone, ...ZONES]).map((z) => [z, z.replace(/_/g, ' ')] as const)} />
       <Field name="max_per_booking" label="Most seats in one booking" type="number" value={v.max_per_booking} min={1} max={1000} required />
+      <Field name="max_per_user" label="Most seats per attendee" type="number" value={v.max_per_user} min={1} max={1000} hint="Across all of one attendee's bookings. Empty: as many as one booking." />
       <p class="field wide">
         <label for="f-description">Description</label>
         <textarea id="f-description" name="description" maxLength={20_000} rows={6}>{v.description}</textarea>
