@@ -4,10 +4,13 @@
  * not have is a compile error. The web app's server and browser code use it too.
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from 'openapi-fetch';
-import type { components, paths } from './openapi.js';
+import type { components, operations, paths } from './openapi.js';
 
 export type { components, paths, operations } from './openapi.js';
 export type EventlyClient = Client<paths>;
+/** The 200 body of an operation (`Ok<'getEvent'>`): code typed by it breaks at compile time when the API changes. */
+export type Ok<K extends keyof operations> = operations[K]['responses'] extends { 200: { content: { 'application/json': infer T } } } ? T : never;
+
 /** The error body every failed call answers (`{ error: { code, message, request_id, details? } }`). */
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 

@@ -33,10 +33,6 @@ const DONE: Record<string, string> = {
 export function adminRoutes(app: App, web: Web, form: WebForm): void {
   const post = <B, P>(body: B, params?: P) => ({ schema: { ...hide, body, ...(params ? { params } : {}) }, preHandler: form.protect });
 
-  /** Titles of the events these rows name, each asked once. */
-  const titles = async (request: FastifyRequest, session: Session, ids: string[]) =>
-    new Map([...(await web.events(request, session, ids))].map(([id, e]) => [id, e.title]));
-
   /** Usernames of the users these rows name, each asked once: ids alone do not tell people apart at a glance. */
   async function people(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, string>> {
     const api = web.api(request, session);
@@ -175,7 +171,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       params: { query: { page, size: PAGE_SIZE, reference: blank(q.reference), status: q.status || undefined, event_id: blank(q.event_id), user_id: blank(q.user_id) } },
     });
     const items = data?.items ?? [];
-    const [events, names] = await Promise.all([titles(request, session, items.map((b) => b.event_id)), people(request, session, items.map((b) => b.user_id))]);
+    const [events, names] = await Promise.all([web.events(request, session, items.map((b) => b.event_id)), people(request, session, items.map((b) => b.user_id))]);
     return web.page(request, reply, (ctx) => (
       <AdminBookingsPage ctx={ctx} query={filtersOf(q, ['reference', 'status', 'event_id', 'user_id'])} bookings={items} events={events} people={names} total={data?.total ?? 0}
         paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />
@@ -197,7 +193,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       },
     });
     const items = data?.items ?? [];
-    const events = await titles(request, session, items.map((a) => a.event_id));
+    const events = await web.events(request, session, items.map((a) => a.event_id));
     return web.page(request, reply, (ctx) => (
       <AuditPage ctx={ctx} query={filtersOf(q, ['booking_id', 'event_id', 'action', 'from', 'to'])} entries={items} events={events} total={data?.total ?? 0}
         paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />

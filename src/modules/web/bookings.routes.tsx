@@ -23,12 +23,10 @@ const hide = { hide: true } as const;
 export function bookingRoutes(app: App, web: Web, form: WebForm): void {
   const post = { schema: { ...hide, params: IdParams, body: Type.Object(CsrfField) }, preHandler: form.protect };
 
-  const titles = (request: FastifyRequest, session: Session, ids: string[]) => web.events(request, session, ids);
-
   async function showBooking(request: FastifyRequest, reply: FastifyReply, session: Session, id: string, status = 200, error?: string) {
     const { data: b } = await web.api(request, session).GET('/api/v1/bookings/{id}', { params: { path: { id } } });
     if (!b) return web.page(request, reply, NotFoundPage, 404);
-    const event = (await titles(request, session, [b.event_id])).get(b.event_id);
+    const event = (await web.events(request, session, [b.event_id])).get(b.event_id);
     return web.page(request, reply, (ctx) => <BookingPage ctx={ctx} b={b} event={event} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 
@@ -39,7 +37,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     const page = q.page ?? 1;
     const { data } = await web.api(request, session).GET('/api/v1/bookings', { params: { query: { page, size: 20 } } });
     const items = data?.items ?? [];
-    const events = await titles(request, session, items.map((b) => b.event_id));
+    const events = await web.events(request, session, items.map((b) => b.event_id));
     return web.page(request, reply, (ctx) => (
       <BookingsPage ctx={ctx} bookings={items} events={events} page={page} hasPrev={data?.has_prev ?? false} hasNext={data?.has_next ?? false} notice={noticeOf(DONE, q)} />
     ));
@@ -73,7 +71,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
   async function showWaitlist(request: FastifyRequest, reply: FastifyReply, session: Session, status = 200, error?: string) {
     const { data } = await web.api(request, session).GET('/api/v1/waitlist', { params: { query: { page: 1, size: 50 } } });
     const entries = data?.items ?? [];
-    const events = await titles(request, session, entries.map((w) => w.event_id));
+    const events = await web.events(request, session, entries.map((w) => w.event_id));
     return web.page(request, reply, (ctx) => <WaitlistPage ctx={ctx} entries={entries} events={events} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 

@@ -7,9 +7,8 @@ import { apiFor } from './api.js';
 import type { Assets } from './assets.js';
 import type { Session, SessionStore } from './session.js';
 import type { PageContext } from './views/layout.js';
+import type { EventView } from './views/events.js';
 import { safeNext } from './views/format.js';
-
-export interface EventSummary { title: string; starts_at: string; timezone: string; venue: string }
 
 /** What every page route is given: the API, the session, and how to answer with a page. */
 export interface Web {
@@ -28,7 +27,7 @@ export interface Web {
   /** The session of an admin; others get a 403 page, visitors the sign-in page. */
   admin(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
   /** The events these rows name, each asked of the API once (rows carry only the event's id). */
-  events(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, EventSummary>>;
+  events(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, EventView>>;
   /** An absolute URL of this site (WEB_PUBLIC_URL, else the request's own origin). */
   absolute(request: FastifyRequest, path: string): string;
 }

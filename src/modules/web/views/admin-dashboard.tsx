@@ -1,6 +1,7 @@
 import { money } from './format.js';
 import type { PageContext } from './layout.js';
-import { AdminLayout, type Ok } from './admin.js';
+import type { Ok } from '../../../client/index.js';
+import { AdminLayout } from './admin.js';
 import { ColumnChart, NumbersTable, ShareBars, dayLabel, lastDays, percent, type Point } from './admin-charts.js';
 
 /** The reports the API exports as CSV, with what each holds. */

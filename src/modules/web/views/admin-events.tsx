@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { plural, price, when } from './format.js';
 import { Csrf, Field, Pager, type PageContext } from './layout.js';
-import { AdminLayout, BookingTable, Choice, type AdminBooking, type Filters, type Ok, type Paging } from './admin.js';
+import type { Ok } from '../../../client/index.js';
+import { AdminLayout, BookingTable, Choice, type AdminBooking, type Filters, type Paging } from './admin.js';
 
 export type AdminEvent = Ok<'getEvent'>;
 type ListedEvent = Ok<'listEvents'>['items'][number];
@@ -46,10 +47,7 @@ export function AdminEventsPage({ ctx, query, events, total, paging, error }: {
       <h1>Events</h1>
       <p><a class="button" href="/admin/events/new">New event</a></p>
       <form class="search" method="get" action="/admin/events" role="search" aria-label="Search events">
-        <p class="field grow">
-          <label for="f-q">Search</label>
-          <input id="f-q" name="q" type="search" value={query.q ?? ''} placeholder="Title, venue or description" />
-        </p>
+        <Field name="q" label="Search" type="search" value={query.q} placeholder="Title, venue or description" wide />
         <Choice id="f-status" name="status" label="Status" value={query.status} options={STATUS_CHOICES} />
         <p class="actions"><button type="submit">Search</button></p>
       </form>

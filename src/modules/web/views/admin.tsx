@@ -1,10 +1,8 @@
 import type { ComponentChildren } from 'preact';
-import type { operations } from '../../../client/index.js';
-import { bookingState, money, plural, when, waitlistState } from './format.js';
+import type { Ok } from '../../../client/index.js';
+import { bookingState, money, plural, titleOf, when, waitlistState, type Titled } from './format.js';
 import { Csrf, Field, Layout, Pager, type PageContext } from './layout.js';
 
-/** The 200 body of an API operation: the views take exactly what the API answers, so a change there is a compile error here. */
-export type Ok<K extends keyof operations> = operations[K]['responses'] extends { 200: { content: { 'application/json': infer T } } } ? T : never;
 export type AdminBooking = Ok<'adminListBookings'>['items'][number];
 export type AuditEntry = Ok<'adminAuditLogs'>['items'][number];
 export type AdminWaitlistEntry = Ok<'adminListWaitlist'>['items'][number];
@@ -66,13 +64,12 @@ const AUDIT_ACTIONS = [['', 'Any action'], ['held', 'Held'], ['confirmed', 'Conf
 const WAITLIST_STATUSES = [['', 'Any status'], ...['waiting', 'offered', 'converted', 'cancelled', 'expired'].map((s) => [s, waitlistState(s)] as const)] as const;
 const ROLES = [['', 'Any role'], ['user', 'Attendees'], ['admin', 'Organisers']] as const;
 
-const titleOf = (events: Map<string, string>, id: string) => events.get(id) ?? 'An event no longer listed';
 // Ids are UUIDv7: they begin with the time, so their tail is what tells two apart.
 const short = (id: string) => id.slice(-8);
 const nameOf = (people: Map<string, string>, id: string) => people.get(id) ?? short(id);
 
 export function AdminBookingsPage({ ctx, query, bookings, events, people, total, paging, error }: {
-  ctx: PageContext; query: Filters; bookings: AdminBooking[]; events: Map<string, string>; people: Map<string, string>; total: number; paging: Paging; error?: string | undefined;
+  ctx: PageContext; query: Filters; bookings: AdminBooking[]; events: Titled; people: Map<string, string>; total: number; paging: Paging; error?: string | undefined;
 }) {
   return (
     <AdminLayout ctx={ctx} title="Bookings" error={error}>
@@ -93,7 +90,7 @@ export function AdminBookingsPage({ ctx, query, bookings, events, people, total,
 }
 
 /** Bookings as a table; `events` (event titles) is left out where every row is of the one event. */
-export function BookingTable({ bookings, events, people, caption }: { bookings: AdminBooking[]; events?: Map<string, string>; people: Map<string, string>; caption: string }) {
+export function BookingTable({ bookings, events, people, caption }: { bookings: AdminBooking[]; events?: Titled; people: Map<string, string>; caption: string }) {
   return (
     <table class="list">
       <caption class="sr-only">{caption}</caption>
@@ -122,7 +119,7 @@ export function BookingTable({ bookings, events, people, caption }: { bookings: 
 }
 
 export function AuditPage({ ctx, query, entries, events, total, paging, error }: {
-  ctx: PageContext; query: Filters; entries: AuditEntry[]; events: Map<string, string>; total: number; paging: Paging; error?: string | undefined;
+  ctx: PageContext; query: Filters; entries: AuditEntry[]; events: Titled; total: number; paging: Paging; error?: string | undefined;
 }) {
   return (
     <AdminLayout ctx={ctx} title="Audit log" error={error}>
@@ -223,10 +220,7 @@ export function AdminUsersPage({ ctx, query, users, total, paging, notice, error
     <AdminLayout ctx={ctx} title="Users" notice={notice} error={error}>
       <h1>Users</h1>
       <form class="search" method="get" action="/admin/users" role="search" aria-label="Search users">
-        <p class="field grow">
-          <label for="f-search">Search</label>
-          <input id="f-search" name="search" type="search" value={query.search ?? ''} placeholder="Email, username or name" />
-        </p>
+        <Field name="search" label="Search" type="search" value={query.search} placeholder="Email, username or name" wide />
         <Choice id="f-role" name="role" label="Role" value={query.role} options={ROLES} />
         <p class="actions"><button type="submit">Search</button></p>
       </form>

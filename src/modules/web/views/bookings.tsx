@@ -1,17 +1,13 @@
 import { Csrf, Layout, Pager, type PageContext } from './layout.js';
-import { bookingState, money, plural, when, waitlistState } from './format.js';
+import type { Ok } from '../../../client/index.js';
+import type { EventView } from './events.js';
+import { bookingState, money, plural, titleOf, when, waitlistState } from './format.js';
 
-export interface BookingView {
-  id: string; reference: string; event_id: string; status: string; quantity: number; amount: string; currency: string;
-  expires_at: string | null; created_at: string; confirmed_at: string | null; cancelled_at: string | null; refunded_at: string | null;
-  expired_at: string | null; cancel_reason: string | null;
-}
-export interface EventTitle { title: string; starts_at: string; timezone: string; venue: string }
-
-const titleOf = (events: Map<string, EventTitle>, id: string) => events.get(id)?.title ?? 'An event no longer listed';
+export type BookingView = Ok<'getBooking'>;
+type Events = ReadonlyMap<string, EventView>;
 
 export function BookingsPage({ ctx, bookings, events, page, hasPrev, hasNext, notice }: {
-  ctx: PageContext; bookings: BookingView[]; events: Map<string, EventTitle>; page: number; hasPrev: boolean; hasNext: boolean; notice?: string | undefined;
+  ctx: PageContext; bookings: BookingView[]; events: Events; page: number; hasPrev: boolean; hasNext: boolean; notice?: string | undefined;
 }) {
   return (
     <Layout ctx={ctx} title="My bookings" notice={notice}>
@@ -38,7 +34,7 @@ export function BookingsPage({ ctx, bookings, events, page, hasPrev, hasNext, no
   );
 }
 
-export function BookingPage({ ctx, b, event, notice, error }: { ctx: PageContext; b: BookingView; event: EventTitle | undefined; notice?: string | undefined; error?: string | undefined }) {
+export function BookingPage({ ctx, b, event, notice, error }: { ctx: PageContext; b: BookingView; event: EventView | undefined; notice?: string | undefined; error?: string | undefined }) {
   const pending = b.status === 'pending' && b.expires_at !== null;
   const cancellable = b.status === 'pending' || b.status === 'confirmed';
   return (
@@ -89,12 +85,9 @@ export function BookingPage({ ctx, b, event, notice, error }: { ctx: PageContext
   );
 }
 
-export interface WaitlistView {
-  id: string; event_id: string; status: string; quantity: number; position: number | null; offer_expires_at: string | null;
-  booking_id: string | null; joined_at: string;
-}
+export type WaitlistView = Ok<'listWaitlist'>['items'][number];
 
-export function WaitlistPage({ ctx, entries, events, notice, error }: { ctx: PageContext; entries: WaitlistView[]; events: Map<string, EventTitle>; notice?: string | undefined; error?: string | undefined }) {
+export function WaitlistPage({ ctx, entries, events, notice, error }: { ctx: PageContext; entries: WaitlistView[]; events: Events; notice?: string | undefined; error?: string | undefined }) {
   return (
     <Layout ctx={ctx} title="My waitlist" notice={notice} error={error}>
       <h1>My waitlist</h1>

@@ -1,12 +1,10 @@
-import { Csrf, Layout, Pager, type PageContext } from './layout.js';
+import type { Ok } from '../../../client/index.js';
+import { Csrf, Field, Layout, Pager, type PageContext } from './layout.js';
 import { plural, price, when } from './format.js';
 
-export type EventView = {
-  id: string; title: string; description: string; venue: string; category: string; status: string;
-  starts_at: string; ends_at: string | null; timezone: string; price: string; currency: string;
-  capacity: number; available: number; max_per_booking: number; cancel_reason: string | null;
-};
-export type Availability = { available: number; total: number; sold_out: boolean; waiting: number; version: number };
+/** An event as the API shows it, on its page and in the lists. */
+export type EventView = Ok<'getEvent'>;
+export type Availability = Ok<'getAvailability'>;
 
 export interface SearchQuery {
   q?: string | undefined;
@@ -20,33 +18,18 @@ export interface SearchQuery {
 }
 
 export function HomePage({ ctx, query, events, page, hasPrev, hasNext, total, error, notice }: {
-  ctx: PageContext; query: SearchQuery; events: EventView[]; page: number; hasPrev: boolean; hasNext: boolean; total: number; error?: string | undefined; notice?: string | undefined;
+  ctx: PageContext; query: SearchQuery; events: Ok<'listEvents'>['items']; page: number; hasPrev: boolean; hasNext: boolean; total: number; error?: string | undefined; notice?: string | undefined;
 }) {
   const searching = Boolean(query.q || query.category || query.from || query.to || query.price_max || query.has_seats);
   return (
     <Layout ctx={ctx} title="Upcoming events" error={error} notice={notice} head={<meta name="description" content="Find and book upcoming events on Evently." />}>
       <h1>Upcoming events</h1>
       <form class="search" method="get" action="/" role="search" aria-label="Search events">
-        <p class="field grow">
-          <label for="q">Search</label>
-          <input id="q" name="q" type="search" value={query.q ?? ''} placeholder="Title, venue or description" />
-        </p>
-        <p class="field">
-          <label for="category">Category</label>
-          <input id="category" name="category" value={query.category ?? ''} placeholder="e.g. music" />
-        </p>
-        <p class="field">
-          <label for="from">From</label>
-          <input id="from" name="from" type="date" value={query.from ?? ''} />
-        </p>
-        <p class="field">
-          <label for="to">To</label>
-          <input id="to" name="to" type="date" value={query.to ?? ''} />
-        </p>
-        <p class="field">
-          <label for="price_max">Max price</label>
-          <input id="price_max" name="price_max" inputmode="decimal" value={query.price_max ?? ''} />
-        </p>
+        <Field name="q" label="Search" type="search" value={query.q} placeholder="Title, venue or description" wide />
+        <Field name="category" label="Category" value={query.category} placeholder="e.g. music" />
+        <Field name="from" label="From" type="date" value={query.from} />
+        <Field name="to" label="To" type="date" value={query.to} />
+        <Field name="price_max" label="Max price" inputmode="decimal" value={query.price_max} />
         <p class="field check">
           <input id="has_seats" name="has_seats" type="checkbox" value="true" checked={query.has_seats === 'true'} />
           <label for="has_seats">Seats left</label>

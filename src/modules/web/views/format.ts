@@ -57,3 +57,7 @@ export const waitlistState = (s: string) => WAITLIST_STATES[s] ?? s;
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/';
 }
+
+/** The events a page's rows name, by id (rows carry only the id). */
+export type Titled = ReadonlyMap<string, { title: string }>;
+export const titleOf = (events: Titled, id: string) => events.get(id)?.title ?? 'An event no longer listed';

@@ -96,10 +96,13 @@ export function Field(props: {
   step?: string;
   pattern?: string;
   inputmode?: 'numeric' | 'decimal' | 'email' | 'text';
+  placeholder?: string;
+  /** Two columns of a search form (its words). */
+  wide?: boolean;
 }) {
   const id = `f-${props.name}`;
   return (
-    <p class="field">
+    <p class={props.wide ? 'field grow' : 'field'}>
       <label for={id}>{props.label}</label>
       <input
         id={id}
@@ -113,6 +116,7 @@ export function Field(props: {
         step={props.step}
         pattern={props.pattern}
         inputmode={props.inputmode}
+        placeholder={props.placeholder}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
       />
       {props.hint && <small id={`${id}-hint`}>{props.hint}</small>}
