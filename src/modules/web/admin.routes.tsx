@@ -40,9 +40,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     return new Map(found.flatMap(([id, name]) => (name ? [[id, name] as const] : [])));
   }
 
-  app.get('/admin', { schema: hide }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin', { schema: hide }, web.asAdmin(async (request, reply, session) => {
     const api = web.api(request, session);
     const [dashboard, trends, revenue, capacity, top] = await Promise.all([
       api.GET('/api/v1/analytics/dashboard'),
@@ -55,11 +53,9 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const data = { days: DAYS, dashboard: dashboard.data, trends: trends.data, revenue: revenue.data, capacity: capacity.data, top: top.data };
     const error = failed && `Some numbers could not be read: ${problemOf(failed.error).message}`;
     return web.page(request, reply, (ctx) => <DashboardPage ctx={ctx} data={data} error={error} />, failed ? failed.response.status : 200);
-  });
+  }));
 
-  app.get('/admin/export/:table', { schema: { ...hide, params: ExportParams, querystring: ExportQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin/export/:table', { schema: { ...hide, params: ExportParams, querystring: ExportQuery } }, web.asAdmin(async (request, reply, session) => {
     const { table } = request.params as { table: ExportTable };
     const days = (request.query as { days?: number }).days ?? DAYS;
     const { data, error, response } = await web.api(request, session).GET('/api/v1/analytics/export/{table}', { params: { path: { table }, query: { days } }, parseAs: 'text' });
@@ -71,13 +67,11 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       .header('content-disposition', response.headers.get('content-disposition') ?? `attachment; filename="evently-${table}.csv"`)
       .header('cache-control', 'no-store')
       .send(data ?? ''); // a report with no rows is an empty file, not an error
-  });
+  }));
 
   // --- Events ---
 
-  app.get('/admin/events', { schema: { ...hide, querystring: EventsQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin/events', { schema: { ...hide, querystring: EventsQuery } }, web.asAdmin(async (request, reply, session) => {
     const q = request.query as Static<typeof EventsQuery>;
     const page = q.page ?? 1;
     const words = blank(q.q);
@@ -88,24 +82,20 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       <AdminEventsPage ctx={ctx} query={filtersOf(q, ['q', 'status'])} events={data?.items ?? []} total={data?.total ?? 0} paging={pagingOf(page, data)}
         error={error && `The search could not run: ${detailedProblem(error)}`} />
     ), error ? response.status : 200);
-  });
+  }));
 
-  app.get('/admin/events/new', { schema: hide }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin/events/new', { schema: hide }, web.asAdmin(async (request, reply) => {
     return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={NEW_EVENT} />);
-  });
+  }));
 
-  app.post('/admin/events/new', post(EventForm), async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.post('/admin/events/new', post(EventForm), web.asAdmin(async (request, reply, session) => {
     const f = request.body as EventFormValues;
     const input = eventBody(f);
     if ('error' in input) return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={f} error={input.error} />, 400);
     const { data, error, response } = await web.api(request, session).POST('/api/v1/admin/events', { body: input.body });
     if (data) return reply.redirect(`/admin/events/${data.id}?done=created`, 303);
     return web.page(request, reply, (ctx) => <NewEventPage ctx={ctx} values={f} error={detailedProblem(error)} />, response.status);
-  });
+  }));
 
   async function showEvent(request: FastifyRequest, reply: FastifyReply, session: Session, id: string, o: { status?: number; error?: string; values?: EventFormValues } = {}) {
     const api = web.api(request, session);
@@ -124,14 +114,11 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     ), o.status ?? 200);
   }
 
-  app.get('/admin/events/:id', { schema: { ...hide, params: IdParams, querystring: query({}) } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    return session ? showEvent(request, reply, session, (request.params as Params).id) : reply;
-  });
+  app.get('/admin/events/:id', { schema: { ...hide, params: IdParams, querystring: query({}) } }, web.asAdmin(async (request, reply, session) => {
+    return showEvent(request, reply, session, (request.params as Params).id);
+  }));
 
-  app.post('/admin/events/:id', post(EventForm, IdParams), async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.post('/admin/events/:id', post(EventForm, IdParams), web.asAdmin(async (request, reply, session) => {
     const { id } = request.params as Params;
     const f = request.body as EventFormValues;
     const input = eventBody(f);
@@ -139,32 +126,26 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     const { error, response } = await web.api(request, session).PATCH('/api/v1/admin/events/{id}', { params: { path: { id } }, body: input.body });
     if (!error) return reply.redirect(`/admin/events/${id}?done=updated`, 303);
     return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error), values: f });
-  });
+  }));
 
-  app.post('/admin/events/:id/publish', post(Type.Object(CsrfField), IdParams), async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.post('/admin/events/:id/publish', post(Type.Object(CsrfField), IdParams), web.asAdmin(async (request, reply, session) => {
     const { id } = request.params as Params;
     const { error, response } = await web.api(request, session).POST('/api/v1/admin/events/{id}/publish', { params: { path: { id } } });
     if (!error) return reply.redirect(`/admin/events/${id}?done=published`, 303);
     return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error) });
-  });
+  }));
 
-  app.post('/admin/events/:id/cancel', post(CancelForm, IdParams), async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.post('/admin/events/:id/cancel', post(CancelForm, IdParams), web.asAdmin(async (request, reply, session) => {
     const { id } = request.params as Params;
     const { reason } = request.body as { reason: string };
     const { error, response } = await web.api(request, session).POST('/api/v1/admin/events/{id}/cancel', { params: { path: { id } }, body: { reason: reason.trim() } });
     if (!error) return reply.redirect(`/admin/events/${id}?done=cancelled`, 303);
     return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error) });
-  });
+  }));
 
   // --- Bookings and the audit log ---
 
-  app.get('/admin/bookings', { schema: { ...hide, querystring: BookingsQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin/bookings', { schema: { ...hide, querystring: BookingsQuery } }, web.asAdmin(async (request, reply, session) => {
     const q = request.query as Static<typeof BookingsQuery>;
     const page = q.page ?? 1;
     const { data, error, response } = await web.api(request, session).GET('/api/v1/admin/bookings', {
@@ -176,11 +157,9 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       <AdminBookingsPage ctx={ctx} query={filtersOf(q, ['reference', 'status', 'event_id', 'user_id'])} bookings={items} events={events} people={names} total={data?.total ?? 0}
         paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />
     ), error ? response.status : 200);
-  });
+  }));
 
-  app.get('/admin/audit', { schema: { ...hide, querystring: AuditQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.get('/admin/audit', { schema: { ...hide, querystring: AuditQuery } }, web.asAdmin(async (request, reply, session) => {
     const q = request.query as Static<typeof AuditQuery>;
     const page = q.page ?? 1;
     const { data, error, response } = await web.api(request, session).GET('/api/v1/admin/audit-logs', {
@@ -198,7 +177,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       <AuditPage ctx={ctx} query={filtersOf(q, ['booking_id', 'event_id', 'action', 'from', 'to'])} entries={items} events={events} total={data?.total ?? 0}
         paging={pagingOf(page, data)} error={error && `The search could not run: ${detailedProblem(error)}`} />
     ), error ? response.status : 200);
-  });
+  }));
 
   // --- Waitlists ---
 
@@ -220,21 +199,18 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     ), missing && status === 200 ? 404 : line?.error && status === 200 ? line.response.status : status);
   }
 
-  app.get('/admin/waitlist', { schema: { ...hide, querystring: WaitlistQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    return session ? showWaitlist(request, reply, session, request.query as Static<typeof WaitlistQuery>) : reply;
-  });
+  app.get('/admin/waitlist', { schema: { ...hide, querystring: WaitlistQuery } }, web.asAdmin(async (request, reply, session) => {
+    return showWaitlist(request, reply, session, request.query as Static<typeof WaitlistQuery>);
+  }));
 
-  app.post('/admin/waitlist/:id/priority', post(PriorityForm, IdParams), async (request, reply) => {
-    const session = await web.admin(request, reply);
-    if (!session) return reply;
+  app.post('/admin/waitlist/:id/priority', post(PriorityForm, IdParams), web.asAdmin(async (request, reply, session) => {
     const { id } = request.params as Params;
     const f = request.body as Static<typeof PriorityForm>;
     const { error, response } = await web.api(request, session).PUT('/api/v1/admin/waitlist/{id}/priority', { params: { path: { id } }, body: { priority: f.priority } });
     const back = { event_id: blank(f.event_id) };
     if (!error) return reply.redirect(`/admin/waitlist?${search({ ...back, done: 'priority' })}`, 303);
     return showWaitlist(request, reply, session, back, response.status, detailedProblem(error));
-  });
+  }));
 
   // --- Users ---
 
@@ -251,15 +227,12 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     ), problem ? status : error ? response.status : 200);
   }
 
-  app.get('/admin/users', { schema: { ...hide, querystring: UsersQuery } }, async (request, reply) => {
-    const session = await web.admin(request, reply);
-    return session ? showUsers(request, reply, session, request.query as Static<typeof UsersQuery>) : reply;
-  });
+  app.get('/admin/users', { schema: { ...hide, querystring: UsersQuery } }, web.asAdmin(async (request, reply, session) => {
+    return showUsers(request, reply, session, request.query as Static<typeof UsersQuery>);
+  }));
 
   for (const action of ['activate', 'deactivate'] as const) {
-    app.post(`/admin/users/:id/${action}`, post(UserForm, IdParams), async (request, reply) => {
-      const session = await web.admin(request, reply);
-      if (!session) return reply;
+    app.post(`/admin/users/:id/${action}`, post(UserForm, IdParams), web.asAdmin(async (request, reply, session) => {
       const { id } = request.params as Params;
       const f = request.body as Static<typeof UserForm>;
       const api = web.api(request, session);
@@ -271,6 +244,6 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
       const back = { search: blank(f.search), role: f.role || undefined, page: f.page };
       if (!error) return reply.redirect(`/admin/users?${search({ ...back, done: `${action}d` })}`, 303);
       return showUsers(request, reply, session, back, response.status, detailedProblem(error));
-    });
+    }));
   }
 }

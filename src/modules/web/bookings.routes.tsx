@@ -30,9 +30,7 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     return web.page(request, reply, (ctx) => <BookingPage ctx={ctx} b={b} event={event} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 
-  app.get('/bookings', { schema: { ...hide, querystring: Done } }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.get('/bookings', { schema: { ...hide, querystring: Done } }, web.asUser(async (request, reply, session) => {
     const q = request.query as { done?: string; page?: number };
     const page = q.page ?? 1;
     const { data } = await web.api(request, session).GET('/api/v1/bookings', { params: { query: { page, size: 20 } } });
@@ -41,32 +39,26 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     return web.page(request, reply, (ctx) => (
       <BookingsPage ctx={ctx} bookings={items} events={events} page={page} hasPrev={data?.has_prev ?? false} hasNext={data?.has_next ?? false} notice={noticeOf(DONE, q)} />
     ));
-  });
+  }));
 
-  app.get('/bookings/:id', { schema: { ...hide, params: IdParams, querystring: Done } }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.get('/bookings/:id', { schema: { ...hide, params: IdParams, querystring: Done } }, web.asUser(async (request, reply, session) => {
     return showBooking(request, reply, session, (request.params as { id: string }).id);
-  });
+  }));
 
-  app.post('/bookings/:id/confirm', post, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/bookings/:id/confirm', post, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const { error, response } = await web.api(request, session).PUT('/api/v1/bookings/{id}/confirm', { params: { path: { id } } });
     if (!error) return reply.redirect(`/bookings/${id}?done=confirmed`, 303);
     return showBooking(request, reply, session, id, response.status, problemOf(error).message);
-  });
+  }));
 
-  app.post('/bookings/:id/cancel', { ...post, schema: { ...post.schema, body: CancelForm } }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/bookings/:id/cancel', { ...post, schema: { ...post.schema, body: CancelForm } }, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const reason = (request.body as { reason?: string }).reason?.trim();
     const { error, response } = await web.api(request, session).PUT('/api/v1/bookings/{id}/cancel', { params: { path: { id } }, body: reason ? { reason } : {} });
     if (!error) return reply.redirect(`/bookings/${id}?done=cancelled`, 303);
     return showBooking(request, reply, session, id, response.status, problemOf(error).message);
-  });
+  }));
 
   async function showWaitlist(request: FastifyRequest, reply: FastifyReply, session: Session, status = 200, error?: string) {
     const { data } = await web.api(request, session).GET('/api/v1/waitlist', { params: { query: { page: 1, size: 50 } } });
@@ -75,26 +67,21 @@ export function bookingRoutes(app: App, web: Web, form: WebForm): void {
     return web.page(request, reply, (ctx) => <WaitlistPage ctx={ctx} entries={entries} events={events} error={error} notice={noticeOf(DONE, request.query)} />, status);
   }
 
-  app.get('/waitlist', { schema: { ...hide, querystring: Done } }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    return session ? showWaitlist(request, reply, session) : reply;
-  });
+  app.get('/waitlist', { schema: { ...hide, querystring: Done } }, web.asUser(async (request, reply, session) => {
+    return showWaitlist(request, reply, session);
+  }));
 
-  app.post('/waitlist/:id/accept', post, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/waitlist/:id/accept', post, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const { data, error, response } = await web.api(request, session).POST('/api/v1/waitlist/{id}/book', { params: { path: { id } } });
     if (data) return reply.redirect(`/bookings/${data.id}?done=held`, 303);
     return showWaitlist(request, reply, session, response.status, problemOf(error).message);
-  });
+  }));
 
-  app.post('/waitlist/:id/cancel', post, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/waitlist/:id/cancel', post, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const { error, response } = await web.api(request, session).PUT('/api/v1/waitlist/{id}/cancel', { params: { path: { id } }, body: {} });
     if (!error) return reply.redirect('/waitlist?done=left', 303);
     return showWaitlist(request, reply, session, response.status, problemOf(error).message);
-  });
+  }));
 }

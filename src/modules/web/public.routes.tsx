@@ -61,9 +61,7 @@ export function publicRoutes(app: App, web: Web, form: WebForm): void {
 
   app.get('/events/:id', { schema: { hide: true, params: IdParams } }, async (request, reply) => showEvent(request, reply, (request.params as { id: string }).id));
 
-  app.post('/events/:id/book', { schema: { hide: true, params: IdParams, body: BookForm }, preHandler: form.protect }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/events/:id/book', { schema: { hide: true, params: IdParams, body: BookForm }, preHandler: form.protect }, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const body = request.body as { quantity: number; idempotency_key: string };
     const { data, error, response } = await web.api(request, session).POST('/api/v1/bookings', {
@@ -72,14 +70,12 @@ export function publicRoutes(app: App, web: Web, form: WebForm): void {
     });
     if (data) return reply.redirect(`/bookings/${data.id}?done=held`, 303);
     return showEvent(request, reply, id, response.status, problemOf(error).message);
-  });
+  }));
 
-  app.post('/events/:id/waitlist', { schema: { hide: true, params: IdParams, body: JoinForm }, preHandler: form.protect }, async (request, reply) => {
-    const session = await web.signedIn(request, reply);
-    if (!session) return reply;
+  app.post('/events/:id/waitlist', { schema: { hide: true, params: IdParams, body: JoinForm }, preHandler: form.protect }, web.asUser(async (request, reply, session) => {
     const { id } = request.params as { id: string };
     const { data, error, response } = await web.api(request, session).POST('/api/v1/waitlist', { body: { event_id: id, quantity: (request.body as { quantity: number }).quantity } });
     if (data) return reply.redirect('/waitlist?done=joined', 303);
     return showEvent(request, reply, id, response.status, problemOf(error).message);
-  });
+  }));
 }

@@ -10,6 +10,8 @@ import type { PageContext } from './views/layout.js';
 import type { EventView } from './views/events.js';
 import { safeNext } from './views/format.js';
 
+export type SessionHandler = (request: FastifyRequest, reply: FastifyReply, session: Session) => Promise<unknown>;
+
 /** What every page route is given: the API, the session, and how to answer with a page. */
 export interface Web {
   api(request: FastifyRequest, session?: Session): EventlyClient;
@@ -22,10 +24,10 @@ export interface Web {
    * scope (the not-found handler), where its cookies are not read. It must hold no form.
    */
   anonymousPage(request: FastifyRequest, reply: FastifyReply, view: (ctx: PageContext) => VNode, status: number): FastifyReply;
-  /** The session, or a redirect to sign-in that comes back here (then undefined: the reply is sent). */
-  signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
-  /** The session of an admin; others get a 403 page, visitors the sign-in page. */
-  admin(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined>;
+  /** A handler for signed-in users only: visitors are sent to sign in, and come back here after. */
+  asUser(handler: SessionHandler): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** A handler for admins only: others get a 403 page, visitors the sign-in page. */
+  asAdmin(handler: SessionHandler): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   /** The events these rows name, each asked of the API once (rows carry only the event's id). */
   events(request: FastifyRequest, session: Session, ids: string[]): Promise<Map<string, EventView>>;
   /** An absolute URL of this site (WEB_PUBLIC_URL, else the request's own origin). */
@@ -46,6 +48,13 @@ const send = (reply: FastifyReply, page: VNode, status: number) =>
   reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(`<!doctype html>${renderToString(page)}`);
 
 export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets; publicUrl: string | undefined; forbidden: (ctx: PageContext) => VNode }): Web {
+  /** The session, or a redirect to sign-in that comes back here (then undefined: the reply is sent). */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> {
+    const session = await o.sessions.load(request, reply);
+    if (!session) await reply.redirect(`/login?next=${encodeURIComponent(request.method === 'GET' ? request.url : formPage(request))}`, 303);
+    return session;
+  }
+
   const web: Web = {
     api: (request, session) => apiFor(o.root, request, session?.token),
     sessions: o.sessions,
@@ -59,17 +68,15 @@ export function createWeb(o: { root: App; sessions: SessionStore; assets: Assets
     anonymousPage(request, reply, view, status) {
       return send(reply, view({ user: undefined, csrf: '', path: request.url, assets: o.assets }), status);
     },
-    async signedIn(request, reply) {
-      const session = await o.sessions.load(request, reply);
-      if (!session) await reply.redirect(`/login?next=${encodeURIComponent(request.method === 'GET' ? request.url : formPage(request))}`, 303);
-      return session;
+    asUser: (handler) => async (request, reply) => {
+      const session = await signedIn(request, reply);
+      return session ? handler(request, reply, session) : reply;
     },
-    async admin(request, reply) {
-      const session = await web.signedIn(request, reply);
-      if (!session) return undefined;
-      if (session.user.role === 'admin') return session;
-      await web.page(request, reply, o.forbidden, 403);
-      return undefined;
+    asAdmin: (handler) => async (request, reply) => {
+      const session = await signedIn(request, reply);
+      if (!session) return reply;
+      if (session.user.role !== 'admin') return web.page(request, reply, o.forbidden, 403);
+      return handler(request, reply, session);
     },
     async events(request, session, ids) {
       const api = web.api(request, session);
