@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openApiDocument, clientTypesSource } from '../test/support/openapi.js';
+import { clientTypesSource, documentedApp, openApiDocument } from '../test/support/openapi.js';
 import { createLogger, startEmbeddedPostgres } from '../src/kernel/index.js';
 
 const target = path.resolve(import.meta.dirname, '../src/client/openapi.ts');
@@ -24,7 +24,8 @@ if (!adminUrl) {
   stopEmbedded = () => pg.stop();
 }
 try {
-  const source = await clientTypesSource(await openApiDocument(adminUrl));
+  const app = await documentedApp(adminUrl);
+  const source = await clientTypesSource(await openApiDocument(app.evently.app)).finally(() => app.close());
   if (check) {
     const current = readFileSync(target, 'utf8');
     if (current !== source) {

@@ -1,19 +1,20 @@
 import openapiTS, { astToString } from 'openapi-typescript';
-import { startTestEvently } from './evently.js';
+import type { App } from '../../src/kernel/index.js';
+import { startTestEvently, type TestEvently } from './evently.js';
 import { createTestDatabase } from './db.js';
 
-/** The OpenAPI document of the real app (every module, dev mailbox on), as /docs/json serves it. */
-export async function openApiDocument(adminUrl: string): Promise<Record<string, unknown>> {
+/** The OpenAPI document an app serves (/docs/json), as a client generator reads it. */
+export async function openApiDocument(app: App): Promise<Record<string, unknown>> {
+  const res = await app.inject({ method: 'GET', url: '/docs/json' });
+  if (res.statusCode !== 200) throw new Error(`/docs/json answered ${res.statusCode}`);
+  return res.json();
+}
+
+/** The real app with every module and the dev mailbox on (so documented), on a fresh database of `adminUrl`'s server. */
+export async function documentedApp(adminUrl: string): Promise<TestEvently & { close(): Promise<void> }> {
   const database = await createTestDatabase(adminUrl);
   const t = await startTestEvently({ database, env: { EVENTLY_DEV_MAILBOX: 'true' } });
-  try {
-    const res = await t.evently.app.inject({ method: 'GET', url: '/docs/json' });
-    if (res.statusCode !== 200) throw new Error(`/docs/json answered ${res.statusCode}`);
-    return res.json();
-  } finally {
-    await t.close();
-    await database.drop();
-  }
+  return { ...t, close: async () => { await t.close(); await database.drop(); } };
 }
 
 const HEADER = `/**
