@@ -1,17 +1,17 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/index.js';
 import { detailedProblem, problemOf } from './api.js';
-import { CsrfField, noticeOf, type WebForm } from './forms.js';
+import { FormOf, noticeOf, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import { ForgotPage, LoginPage, ResetPage, SignupPage, VerifyPage } from './views/account.js';
 import { safeNext } from './views/format.js';
 
 const text = (max: number) => Type.String({ maxLength: max });
-const LoginForm = Type.Object({ ...CsrfField, email: text(320), password: text(200), next: Type.Optional(text(2000)) });
-const SignupForm = Type.Object({ ...CsrfField, email: text(320), username: text(100), full_name: Type.Optional(text(200)), password: text(200) });
-const VerifyForm = Type.Object({ ...CsrfField, email: text(320), otp: text(20), password: text(200) });
-const EmailForm = Type.Object({ ...CsrfField, email: text(320) });
-const ResetForm = Type.Object({ ...CsrfField, email: text(320), otp: text(20), new_password: text(200) });
+const LoginForm = FormOf({ email: text(320), password: text(200), next: Type.Optional(text(2000)) });
+const SignupForm = FormOf({ email: text(320), username: text(100), full_name: Type.Optional(text(200)), password: text(200) });
+const VerifyForm = FormOf({ email: text(320), otp: text(20), password: text(200) });
+const EmailForm = FormOf({ email: text(320) });
+const ResetForm = FormOf({ email: text(320), otp: text(20), new_password: text(200) });
 const EmailQuery = Type.Object({ email: Type.Optional(text(320)), next: Type.Optional(text(2000)), done: Type.Optional(text(40)) }, { additionalProperties: true });
 
 const DONE: Record<string, string> = {
@@ -44,7 +44,7 @@ export function accountRoutes(app: App, web: Web, form: WebForm): void {
     return web.page(request, reply, (ctx) => <LoginPage ctx={ctx} next={safeNext(f.next)} error={problem.message} values={{ email: f.email }} />, response.status);
   });
 
-  app.post('/logout', post(Type.Object(CsrfField)), async (request, reply) => {
+  app.post('/logout', post(FormOf({})), async (request, reply) => {
     const session = await web.sessions.load(request, reply);
     if (session) await web.api(request, session).POST('/api/v1/auth/logout');
     web.sessions.end(reply);

@@ -5,7 +5,7 @@
 import { DateTime } from 'luxon';
 import { Type } from 'typebox';
 import type { operations } from '../../client/index.js';
-import { CsrfField } from './forms.js';
+import { FormOf } from './forms.js';
 import { EXPORTS, type ExportTable } from './views/admin-dashboard.js';
 import type { EventFormValues } from './views/admin-events.js';
 import type { Filters, Paging } from './views/admin.js';
@@ -27,13 +27,13 @@ export const ExportParams = Type.Object({ table: Type.Enum(Object.keys(EXPORTS) 
 export const ExportQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })) }, { additionalProperties: true });
 
 // Numbers arrive as text and are read here, so a bad one comes back to the form as typed, with a message.
-export const EventForm = Type.Object({
-  ...CsrfField, title: text(255), venue: text(255), category: text(50), capacity: text(12), price: text(20), currency: text(10),
+export const EventForm = FormOf({
+  title: text(255), venue: text(255), category: text(50), capacity: text(12), price: text(20), currency: text(10),
   starts_at: text(40), ends_at: text(40), timezone: text(64), max_per_booking: text(12), max_per_user: optional(12), description: text(20_000),
 });
-export const CancelForm = Type.Object({ ...CsrfField, reason: text(500) });
-export const PriorityForm = Type.Object({ ...CsrfField, priority: Type.Integer({ minimum: -1000, maximum: 1000 }), event_id: optional(64) });
-export const UserForm = Type.Object({ ...CsrfField, search: optional(100), role: choice(['user', 'admin'] as const), page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
+export const CancelForm = FormOf({ reason: text(500) });
+export const PriorityForm = FormOf({ priority: Type.Integer({ minimum: -1000, maximum: 1000 }), event_id: optional(64) });
+export const UserForm = FormOf({ search: optional(100), role: choice(['user', 'admin'] as const), page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
 
 type EventBody = NonNullable<operations['createEvent']['requestBody']>['content']['application/json'];
 export type Params = { id: string };

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { App } from '../../kernel/index.js';
 import { detailedProblem, problemOf } from './api.js';
-import { CsrfField, IdParams, noticeOf, type WebForm } from './forms.js';
+import { FormOf, IdParams, noticeOf, type WebForm } from './forms.js';
 import type { Session } from './session.js';
 import type { Web } from './web.js';
 import { AdminBookingsPage, AdminUsersPage, AdminWaitlistPage, AuditPage } from './views/admin.js';
@@ -128,7 +128,7 @@ export function adminRoutes(app: App, web: Web, form: WebForm): void {
     return showEvent(request, reply, session, id, { status: response.status, error: detailedProblem(error), values: f });
   }));
 
-  app.post('/admin/events/:id/publish', post(Type.Object(CsrfField), IdParams), web.asAdmin(async (request, reply, session) => {
+  app.post('/admin/events/:id/publish', post(FormOf({}), IdParams), web.asAdmin(async (request, reply, session) => {
     const { id } = request.params as Params;
     const { error, response } = await web.api(request, session).POST('/api/v1/admin/events/{id}/publish', { params: { path: { id } } });
     if (!error) return reply.redirect(`/admin/events/${id}?done=published`, 303);

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/index.js';
 import { problemOf } from './api.js';
-import { CsrfField, IdParams, noticeOf, type WebForm } from './forms.js';
+import { FormOf, IdParams, noticeOf, type WebForm } from './forms.js';
 import type { Web } from './web.js';
 import type { Session } from './session.js';
 import { BookingPage, BookingsPage, WaitlistPage } from './views/bookings.js';
@@ -16,12 +16,12 @@ const DONE: Record<string, string> = {
   left: 'Done: you are no longer on that waitlist.',
 };
 const Done = Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })), page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: true });
-const CancelForm = Type.Object({ ...CsrfField, reason: Type.Optional(Type.String({ maxLength: 500 })) });
+const CancelForm = FormOf({ reason: Type.Optional(Type.String({ maxLength: 500 })) });
 const hide = { hide: true } as const;
 
 /** My bookings, a booking with its hold countdown, confirm, cancel; my waitlist, accept, decline. */
 export function bookingRoutes(app: App, web: Web, form: WebForm): void {
-  const post = { schema: { ...hide, params: IdParams, body: Type.Object(CsrfField) }, preHandler: form.protect };
+  const post = { schema: { ...hide, params: IdParams, body: FormOf({}) }, preHandler: form.protect };
 
   async function showBooking(request: FastifyRequest, reply: FastifyReply, session: Session, id: string, status = 200, error?: string) {
     const { data: b } = await web.api(request, session).GET('/api/v1/bookings/{id}', { params: { path: { id } } });

@@ -5,7 +5,7 @@ import { problemOf } from './api.js';
 import type { Web } from './web.js';
 import { EventPage, HomePage, type SearchQuery } from './views/events.js';
 import { NotFoundPage } from './views/errors.js';
-import { CsrfField, IdParams, type WebForm } from './forms.js';
+import { FormOf, IdParams, type WebForm } from './forms.js';
 
 const PAGE_SIZE = 12;
 const HomeQuery = Type.Object({
@@ -20,8 +20,8 @@ const HomeQuery = Type.Object({
   // A shared link carries its own parameters (utm_…): they are not the page's to refuse.
 }, { additionalProperties: true });
 
-const BookForm = Type.Object({ ...CsrfField, quantity: Type.Integer({ minimum: 1, maximum: 1000 }), idempotency_key: Type.String({ pattern: '^[\\x21-\\x7e]{8,64}$' }) });
-const JoinForm = Type.Object({ ...CsrfField, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) });
+const BookForm = FormOf({ quantity: Type.Integer({ minimum: 1, maximum: 1000 }), idempotency_key: Type.String({ pattern: '^[\\x21-\\x7e]{8,64}$' }) });
+const JoinForm = FormOf({ quantity: Type.Integer({ minimum: 1, maximum: 1000 }) });
 
 /** Home (upcoming events, search, filters) and the event page with booking and the waitlist. */
 export function publicRoutes(app: App, web: Web, form: WebForm): void {

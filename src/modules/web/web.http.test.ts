@@ -136,6 +136,8 @@ describe('web app: sessions, CSRF and access', () => {
     const bad = await b.go('POST', `/events/${event.id}/book`, { _csrf: csrf, quantity: 'lots', idempotency_key: 'abcdefgh-1' });
     assert.equal(bad.statusCode, 400);
     assert.match(String(bad.headers['content-type']), /text\/html/);
+    const forged = await b.go('POST', `/events/${event.id}/book`, { _csrf: csrf, quantity: '1', idempotency_key: 'abcdefgh-3', user_id: alice.email });
+    assert.equal(forged.statusCode, 400, 'a field no form has');
     const tooMany = await b.go('POST', `/events/${event.id}/book`, { _csrf: csrf, quantity: '999', idempotency_key: 'abcdefgh-2' });
     assert.ok(tooMany.statusCode >= 400 && tooMany.statusCode < 500, `${tooMany.statusCode}`);
     const notAnId = await b.go('GET', '/events/not-an-id');
